@@ -26,6 +26,28 @@ pub enum StoreError {
     Decode(String),
 }
 
+impl StoreError {
+    /// Whether the same statement or transaction may succeed if simply tried again:
+    /// a MySQL deadlock or lock-wait timeout, a busy or locked SQLite database, a pool
+    /// that had no free connection in time, or a dropped connection.
+    pub fn is_transient(&self) -> bool {
+        let StoreError::Db(e) = self else { return false };
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => true,
+            sqlx::Error::Database(db) => {
+                if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+                    // ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT
+                    return matches!(my.number(), 1213 | 1205);
+                }
+                // SQLite reports its (extended) result code; the primary code is the low byte.
+                let code = db.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0);
+                matches!(code & 0xff, 5 | 6) // SQLITE_BUSY, SQLITE_LOCKED
+            }
+            _ => false,
+        }
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         if let Some(db) = e.as_database_error() {

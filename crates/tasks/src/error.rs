@@ -27,6 +27,11 @@ impl TaskError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         TaskError::Invalid { field: field.into(), message: message.into() }
     }
+
+    /// Whether trying again may succeed (a storage deadlock, busy database, lost connection).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, TaskError::Store(e) if e.is_transient())
+    }
 }
 
 /// Result alias of this crate.

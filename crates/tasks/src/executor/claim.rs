@@ -335,7 +335,7 @@ fn agent_slot(r: &Row, per_agent: &HashMap<i64, i64>) -> AgentSlot {
 }
 
 /// Serialises claims within one project across processes (see the module doc).
-async fn lock_project(tx: &mut Tx, backend: Backend, project_id: i64) -> Result<()> {
+pub(super) async fn lock_project(tx: &mut Tx, backend: Backend, project_id: i64) -> Result<()> {
     match backend {
         Backend::MySql => {
             tx.fetch_optional("SELECT id FROM projects WHERE id = ? FOR UPDATE", &[project_id.into()]).await?;

@@ -5,7 +5,11 @@ use std::time::Duration;
 
 use rand::Rng;
 use spgw_core::time::{now_ms, to_rfc3339};
-use spgw_store::Value;
+use spgw_store::{Tx, Value};
+
+/// How often writing a run's outcome is tried again after a transient storage error
+/// (25 ms doubling: ~3 s in all).
+const RECORD_RETRIES: u32 = 7;
 
 use super::Executor;
 use crate::error::Result;
@@ -23,21 +27,52 @@ pub fn backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
 
 impl Executor {
     /// Writes the outcome of attempt `task.attempts`, if this process still holds the task.
+    ///
+    /// All of it is one transaction, tried again on a transient storage error (a MySQL
+    /// deadlock with a concurrent claim, a busy SQLite file): an outcome that failed to be
+    /// written would leave the task `running` until its lease expired and then run it again.
     pub(super) async fn record(&self, task: &TaskRow, run_id: i64, o: &TaskOutcome) -> Result<()> {
+        let mut attempt = 0u32;
+        loop {
+            let tried = async {
+                let mut tx = self.db.begin().await?;
+                let status = self.record_in(&mut tx, task, run_id, o).await?;
+                tx.commit().await?;
+                Ok::<_, crate::TaskError>(status)
+            };
+            match tried.await {
+                Ok(status) => {
+                    tracing::info!(task_id = task.id, attempt = task.attempts, status, "task run ended");
+                    return Ok(());
+                }
+                Err(e) if e.is_transient() && attempt < RECORD_RETRIES => {
+                    attempt += 1;
+                    tracing::warn!(task_id = task.id, error = %e, attempt, "recording the outcome failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The writes of [`Self::record`]; returns the run's final status.
+    async fn record_in(&self, tx: &mut Tx, task: &TaskRow, run_id: i64, o: &TaskOutcome) -> Result<&'static str> {
+        // Lock order as in a claim (project row, then task rows): otherwise this update and
+        // a claim in the same project deadlock on MySQL (FK check vs. index gap lock).
+        super::claim::lock_project(tx, self.db.backend(), task.project_id).await?;
         let now = now_ms();
         // Spend is real whatever happened to the lease: always count it.
-        self.db
-            .execute(
-                "UPDATE tasks SET tokens_used = tokens_used + ?, cost_usd = cost_usd + ?, \
+        tx.execute(
+            "UPDATE tasks SET tokens_used = tokens_used + ?, cost_usd = cost_usd + ?, \
                  session_id = COALESCE(?, session_id) WHERE id = ?",
-                &[
-                    (o.tokens.min(i64::MAX as u64) as i64).into(),
-                    o.cost_usd.into(),
-                    o.session_id.clone().into(),
-                    task.id.into(),
-                ],
-            )
-            .await?;
+            &[
+                (o.tokens.min(i64::MAX as u64) as i64).into(),
+                o.cost_usd.into(),
+                o.session_id.clone().into(),
+                task.id.into(),
+            ],
+        )
+        .await?;
         let error = o.error.clone().filter(|e| !e.is_empty());
         let output = Some(o.output.clone()).filter(|s| !s.is_empty());
         let retry = o.status == RunStatus::Failed && task.attempts < task.max_attempts;
@@ -66,8 +101,7 @@ impl Executor {
             ),
             RunStatus::Cancelled => ("cancelled", Some("the run was cancelled".into()), None, Some(now)),
         };
-        let won = self
-            .db
+        let won = tx
             .execute(
                 "UPDATE tasks SET status = ?, status_reason = ?, output = COALESCE(?, output), error = ?, \
                  next_run_at = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ? \
@@ -97,8 +131,7 @@ impl Executor {
             }
         } else {
             // The task was finished by a skill, cancelled, or taken over: leave its state alone.
-            let released = self
-                .db
+            let released = tx
                 .execute(
                     "UPDATE tasks SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ? \
                      AND attempts = ?",
@@ -106,8 +139,7 @@ impl Executor {
                 )
                 .await?
                 .rows_affected;
-            let now_status = self
-                .db
+            let now_status = tx
                 .fetch_optional("SELECT status FROM tasks WHERE id = ?", &[task.id.into()])
                 .await?
                 .and_then(|r| r.str("status").map(str::to_owned));
@@ -122,23 +154,21 @@ impl Executor {
                 },
             }
         };
-        self.db
-            .execute(
-                "UPDATE task_runs SET status = ?, error = ?, tokens = ?, cost_usd = ?, session_id = ?, finished_at = ? \
+        tx.execute(
+            "UPDATE task_runs SET status = ?, error = ?, tokens = ?, cost_usd = ?, session_id = ?, finished_at = ? \
                  WHERE id = ?",
-                &[
-                    run_status.into(),
-                    error.into(),
-                    (o.tokens.min(i64::MAX as u64) as i64).into(),
-                    o.cost_usd.into(),
-                    o.session_id.clone().into(),
-                    now.into(),
-                    run_id.into(),
-                ],
-            )
-            .await?;
-        tracing::info!(task_id = task.id, attempt = task.attempts, status = run_status, "task run ended");
-        Ok(())
+            &[
+                run_status.into(),
+                error.into(),
+                (o.tokens.min(i64::MAX as u64) as i64).into(),
+                o.cost_usd.into(),
+                o.session_id.clone().into(),
+                now.into(),
+                run_id.into(),
+            ],
+        )
+        .await?;
+        Ok(run_status)
     }
 
     /// Hands every in-flight task back to the queue (shutdown past the grace period):
