@@ -631,3 +631,9 @@ CREATE INDEX ix_request_log_error ON request_log (error_code, created_at);
 CREATE INDEX ix_request_log_session ON request_log (session_id, created_at);
 CREATE INDEX ix_request_log_request ON request_log (request_id);
 
+-- migration: 0009_request_log_partial_indexes.sql
+-- SQLite only (partial indexes on the request log's mostly-NULL columns, see the
+-- SQLite migration of the same number). MySQL has no partial indexes and runs its
+-- inserts in its own process; nothing changes here.
+DO 0;
+

@@ -17,6 +17,17 @@ fn sane(id: &str) -> bool {
     !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic())
 }
 
+/// A new request id: a UUID v7, 32 hex digits. Being time-ordered, ids land at the
+/// end of the request log's `request_id` index instead of on a random page each
+/// (random v4 ids dirtied a page of that index per logged row); the random part
+/// comes from the thread's generator, where `Uuid::new_v4` makes a `getrandom`
+/// system call per id.
+pub fn new_request_id() -> String {
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    let random: [u8; 10] = rand::random();
+    uuid::Builder::from_unix_timestamp_millis(ms, &random).into_uuid().simple().to_string()
+}
+
 /// Tags the request with an id, logs one line when it completes.
 pub async fn request_log(mut req: Request, next: Next) -> Response {
     let start = Instant::now();
@@ -26,7 +37,7 @@ pub async fn request_log(mut req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .filter(|v| sane(v))
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        .unwrap_or_else(new_request_id);
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
@@ -39,4 +50,21 @@ pub async fn request_log(mut req: Request, next: Next) -> Response {
         resp.headers_mut().insert("x-request-id", v);
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_uuid_v7_and_ordered_by_time() {
+        let a = new_request_id();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = new_request_id();
+        assert_eq!(a.len(), 32);
+        let u = uuid::Uuid::parse_str(&a).unwrap();
+        assert_eq!(u.get_version_num(), 7);
+        assert!(a < b, "{a} then {b}");
+        assert_ne!(new_request_id(), new_request_id());
+    }
 }

@@ -135,6 +135,9 @@ impl Router {
             .connect_timeout(opts.connect_timeout)
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(90))
+            // Retries are the router's (per attempt, logged, with fallback); the client's
+            // own would also clone every request's headers in case it retried.
+            .retry(reqwest::retry::never().max_retries_per_request(0))
             .build()?;
         Ok(Router {
             http,

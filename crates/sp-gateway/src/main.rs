@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod alloc;
+mod log_sink;
 mod logging;
 
 /// SP Gateway: one API to every major AI provider, and a workplace for AI agents.
@@ -86,7 +87,13 @@ fn main() -> ExitCode {
         }
     };
     // Kept until `main` returns: dropping it flushes the log lines still queued.
-    let _log_guard = logging::init(&config.logging);
+    let _log_guard = match logging::init(&config.logging) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("cannot start the log writer: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

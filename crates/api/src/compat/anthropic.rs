@@ -39,7 +39,6 @@ const COUNT_TIMEOUT: Duration = Duration::from_secs(60);
         (status = 401, description = "Missing or invalid API key"),
         (status = 404, description = "Unknown model"),
         (status = 429, description = "Rate limited (Retry-After set)")))]
-#[tracing::instrument(skip_all, fields(model = tracing::field::Empty))]
 pub async fn messages(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -48,7 +47,6 @@ pub async fn messages(
     body: Result<JsonBody<MessagesRequest>, ApiError>,
 ) -> Result<Response, AnthropicError> {
     let JsonBody(body) = body?;
-    tracing::Span::current().record("model", body.model.as_str());
     if body.messages.is_empty() {
         return Err(ApiError::field("messages", "at least one message is required").into());
     }

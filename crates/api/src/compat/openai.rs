@@ -35,7 +35,6 @@ use crate::state::AppState;
         (status = 401, description = "Missing or invalid API key"),
         (status = 404, description = "Unknown model"),
         (status = 429, description = "Rate limited (Retry-After set)")))]
-#[tracing::instrument(skip_all, fields(model = tracing::field::Empty))]
 pub async fn chat_completions(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -44,7 +43,6 @@ pub async fn chat_completions(
     body: Result<JsonBody<ChatCompletionRequest>, ApiError>,
 ) -> Result<Response, OpenAiError> {
     let JsonBody(body) = body?;
-    tracing::Span::current().record("model", body.model.as_str());
     if body.messages.is_empty() {
         return Err(ApiError::field("messages", "at least one message is required").into());
     }
