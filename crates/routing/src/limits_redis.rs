@@ -242,23 +242,15 @@ mod tests {
         s
     }
 
-    async fn sqlite() -> (Db, std::path::PathBuf) {
-        let path = std::env::temp_dir().join(format!("spgw-limits-{}.db", uuid::Uuid::new_v4().simple()));
-        let opts = spgw_store::DbOptions {
-            url: format!("sqlite://{}", path.display()),
-            max_open: 2,
-            max_idle: 1,
-            connect_timeout: Duration::from_secs(5),
-        };
-        let db = Db::connect(&opts).await.unwrap();
-        db.migrate().await.unwrap();
-        (db, path)
+    async fn sqlite() -> spgw_store::TempSqlite {
+        spgw_store::TempSqlite::new("limits").await.unwrap()
     }
 
     #[tokio::test]
     async fn rpm_is_checked_and_counted_for_key_and_user_in_one_step() {
         let Some((mut conn, prefix)) = test_redis().await else { return };
-        let (db, path) = sqlite().await;
+        let t = sqlite().await;
+        let db = t.db.clone();
         let c = RedisCounters::new(conn.clone(), &prefix);
         let w = Windows::at(spgw_core::time::now_ms());
         let key = (Subject::ApiKey(1), Rules { rpm: 3, tpm: -1, day: -1, month: -1 });
@@ -277,13 +269,13 @@ mod tests {
         assert!(ttl > 0 && ttl <= 65_000, "the minute counter expires after its window: {ttl}");
         cleanup(&mut conn, &prefix).await;
         db.close().await;
-        let _ = std::fs::remove_file(path);
     }
 
     #[tokio::test]
     async fn budgets_start_from_the_log_and_charges_refuse_the_next_call() {
         let Some((mut conn, prefix)) = test_redis().await else { return };
-        let (db, path) = sqlite().await;
+        let t = sqlite().await;
+        let db = t.db.clone();
         let now = spgw_core::time::now_ms();
         let w = Windows::at(now);
         // 4 µUSD already spent today by user 9 (and one row of another user, not counted).
@@ -328,6 +320,5 @@ mod tests {
         assert_eq!(tokens, 1);
         cleanup(&mut conn, &prefix).await;
         db.close().await;
-        let _ = std::fs::remove_file(path);
     }
 }

@@ -227,15 +227,8 @@ mod tests {
 
     #[tokio::test]
     async fn every_row_is_written_whatever_the_batch_size() {
-        let path = std::env::temp_dir().join(format!("spgw-log-{}.db", uuid::Uuid::new_v4().simple()));
-        let opts = spgw_store::DbOptions {
-            url: format!("sqlite://{}", path.display()),
-            max_open: 2,
-            max_idle: 1,
-            connect_timeout: Duration::from_secs(5),
-        };
-        let db = Db::connect(&opts).await.unwrap();
-        db.migrate().await.unwrap();
+        let t = spgw_store::TempSqlite::new("log").await.unwrap();
+        let db = t.db.clone();
         // 1,000 rows: full batches of 512 (8 statements of 64), then a rest of 488
         // (7 × 64, 5 × 8) and single rows from the sizes below.
         let (log, writer) = RequestLog::start(db.clone());
@@ -257,7 +250,6 @@ mod tests {
         let r = r.unwrap().unwrap();
         assert_eq!((r.i64("status_code"), r.i64("created_at")), (Some(200), Some(999)));
         db.close().await;
-        let _ = std::fs::remove_file(&path);
     }
 
     #[test]

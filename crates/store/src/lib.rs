@@ -9,10 +9,12 @@ mod error;
 mod mysql;
 pub mod repo;
 mod sqlite;
+mod temp;
 mod value;
 
 pub use db::{Backend, Db, DbOptions, Exec, Tx};
 pub use error::StoreError;
+pub use temp::TempSqlite;
 pub use value::{Row, Value};
 
 /// Result alias of this crate.

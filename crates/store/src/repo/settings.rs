@@ -175,32 +175,9 @@ fn json_bool(v: &Json) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::DbOptions;
 
-    struct TempDb {
-        db: Db,
-        dir: std::path::PathBuf,
-    }
-
-    impl Drop for TempDb {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-
-    async fn temp_db() -> TempDb {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let dir = std::env::temp_dir().join(format!("spgw-settings-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let opts = DbOptions {
-            url: format!("sqlite://{}/x.db", dir.display()),
-            max_open: 4,
-            max_idle: 1,
-            connect_timeout: Duration::from_secs(5),
-        };
-        let db = Db::connect(&opts).await.unwrap();
-        db.migrate().await.unwrap();
-        TempDb { db, dir }
+    async fn temp_db() -> crate::TempSqlite {
+        crate::TempSqlite::new("settings").await.unwrap()
     }
 
     async fn put(db: &Db, key: &str, value: &str) {

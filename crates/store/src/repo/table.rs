@@ -218,21 +218,11 @@ pub async fn list_as(db: &Db, table: &str, filters: &[Filter], limit: i64, offse
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::DbOptions;
 
     /// 10,050 request-log rows in a fresh SQLite file: row n was created at n ms.
-    async fn seeded() -> (Db, std::path::PathBuf) {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let dir = std::env::temp_dir().join(format!("spgw-table-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let opts = DbOptions {
-            url: format!("sqlite://{}/x.db", dir.display()),
-            max_open: 2,
-            max_idle: 1,
-            connect_timeout: std::time::Duration::from_secs(5),
-        };
-        let db = Db::connect(&opts).await.unwrap();
-        db.migrate().await.unwrap();
+    async fn seeded() -> crate::TempSqlite {
+        let t = crate::TempSqlite::new("table").await.unwrap();
+        let db = &t.db;
         db.execute(
             "INSERT INTO request_log (request_id, endpoint, provider, model, status_code, created_at) \
              WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 10050) \
@@ -242,26 +232,26 @@ mod tests {
         )
         .await
         .unwrap();
-        (db, dir)
+        t
     }
 
     #[tokio::test]
     async fn counts_stop_at_the_cap_and_logs_look_one_page_ahead() {
-        let (db, dir) = seeded().await;
-        let page = list(&db, "request_log", &[], 20, 0).await.unwrap();
+        let t = seeded().await;
+        let db = &t.db;
+        let page = list(db, "request_log", &[], 20, 0).await.unwrap();
         assert_eq!((page.total, page.capped, page.rows.len()), (COUNT_CAP + 1, true, 20));
-        let few = list(&db, "request_log", &[Filter::Eq("status_code", 502.into())], 20, 0).await.unwrap();
+        let few = list(db, "request_log", &[Filter::Eq("status_code", 502.into())], 20, 0).await.unwrap();
         assert_eq!((few.total, few.capped), (10, false), "under the cap the count is exact");
 
         // A log: newest first, no count, one row past the page says there is more.
-        let first = list_as(&db, "request_log", &[], 50, 0, Listing::Log).await.unwrap();
+        let first = list_as(db, "request_log", &[], 50, 0, Listing::Log).await.unwrap();
         assert_eq!((first.total, first.capped, first.rows.len()), (51, true, 50));
         assert_eq!(first.rows[0].i64("created_at"), Some(10050));
         let google = [Filter::Eq("provider", "google".into())];
-        let last = list_as(&db, "request_log", &google, 50, 5000, Listing::Log).await.unwrap();
+        let last = list_as(db, "request_log", &google, 50, 5000, Listing::Log).await.unwrap();
         assert_eq!((last.total, last.capped, last.rows.len()), (5025, false, 25), "the last page is exact");
         assert_eq!(last.rows.last().unwrap().i64("created_at"), Some(1));
         db.close().await;
-        let _ = std::fs::remove_dir_all(dir);
     }
 }
