@@ -178,24 +178,24 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
 /// `Router::layer` wraps every route on its own, and axum clones a route's whole
 /// stack of boxed services for each request (and each `from_fn` clones what it
 /// wraps again): with five layers that was ~40 small allocations per request
-/// (`heaptrack`, bench/README.md). So the middleware that does not need to know
-/// the matched route (CORS, the access log, the timeout) wraps the router once,
-/// as its fallback service; only the metrics layer, which labels by the route's
-/// template (`MatchedPath`, known inside the router), stays per route.
+/// (`heaptrack`, bench/README.md). So what does not need the matched route (CORS
+/// and the access log) wraps the router once, as its fallback service. The
+/// metrics layer labels by the route's template (`MatchedPath`, known only inside
+/// the router), so it stays per route, and the timeout with it, inside it, so a
+/// request cut off with 408 is still counted.
 pub fn app(state: AppState) -> axum::Router {
     let config = state.config.clone();
     let metrics = state.router.metrics().cloned();
-    let mut routes = crate::routes::router(state);
+    let mut routes = crate::routes::router(state).layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        config.server.request_timeout(),
+    ));
     if let Some(m) = metrics {
         routes = routes.layer(axum::middleware::from_fn_with_state(m, crate::routes::metrics::track));
     }
     let outer = tower::ServiceBuilder::new()
         .option_layer(cors(&config.server.allowed_origins))
         .layer(axum::middleware::from_fn(crate::middleware::request_log))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            config.server.request_timeout(),
-        ))
         .service(routes);
     axum::Router::new().fallback_service(outer)
 }

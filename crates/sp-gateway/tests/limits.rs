@@ -378,7 +378,21 @@ async fn two_processes_share_limits_through_redis() {
     assert!(del.is_ok());
 }
 
+/// The server's request timeout answers 408, and the metrics count it under its route.
+async fn a_timed_out_request_is_answered_408_and_counted(backend: Backend) {
+    let w = world(backend, &[("SPGW__SERVER__REQUEST_TIMEOUT_SECS", "1")]).await;
+    let (s, r) = w
+        .admin
+        .post("/api/v1/chat?provider=openai&model=gpt-5-mini", json!({"user_message": "[[delay-ms:2500]] slow"}))
+        .await;
+    assert_eq!(s, 408, "{r}");
+    let m = reqwest::get(w.server.url("/metrics")).await.unwrap().text().await.unwrap();
+    let counted = r#"spgw_http_requests_total{route="/api/v1/chat",method="POST",status="4xx"} 1"#;
+    assert!(m.lines().any(|l| l == counted), "{counted} in\n{m}");
+}
+
 both_backends!(
+    a_timed_out_request_is_answered_408_and_counted,
     rpm_limit_on_every_route,
     tiny_budget_is_refused_next_and_survives_restart,
     per_user_limits,

@@ -7,14 +7,14 @@ use rand::Rng;
 use spgw_core::time::{now_ms, to_rfc3339};
 use spgw_store::{Tx, Value};
 
-/// How often writing a run's outcome is tried again after a transient storage error
-/// (25 ms doubling: ~3 s in all).
-const RECORD_RETRIES: u32 = 7;
-
 use super::Executor;
 use crate::error::Result;
 use crate::model::TaskRow;
 use crate::runner::{RunStatus, TaskOutcome};
+
+/// How often writing a run's outcome is tried again after a transient storage error
+/// (waiting 50 ms, doubling: ~6 s in all).
+const RECORD_RETRIES: u32 = 7;
 
 /// Delay before retry number `attempt` (1 = the first retry): doubling from `base`,
 /// capped at `max`, with ±20 % jitter so a burst of failures does not retry in step.
