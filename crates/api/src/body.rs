@@ -42,17 +42,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = Bytes::from_request(req, state).await.map_err(too_large_or_bad)?;
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        // Tracking the path costs on every body; it is only needed to name the
+        // field of a failure, so a bad body is parsed a second time for that.
+        match serde_json::from_slice::<T>(&bytes) {
             Ok(v) => Ok(JsonBody(v)),
+            Err(e) if e.is_syntax() || e.is_eof() => Err(ApiError::InvalidJson(e.to_string())),
             Err(e) => {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                if inner.is_syntax() || inner.is_eof() {
-                    Err(ApiError::InvalidJson(inner.to_string()))
-                } else {
-                    Err(ApiError::field(if path == "." { "body".to_string() } else { path }, inner.to_string()))
-                }
+                let mut de = serde_json::Deserializer::from_slice(&bytes);
+                let path = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                    Err(pe) => pe.path().to_string(),
+                    Ok(_) => ".".to_string(), // only trailing input was wrong
+                };
+                Err(ApiError::field(if path == "." { "body".to_string() } else { path }, e.to_string()))
             }
         }
     }

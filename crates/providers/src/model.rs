@@ -256,7 +256,7 @@ impl Usage {
 }
 
 /// A complete (non-streamed) answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChatResponse {
     /// The provider's response id.
     pub id: String,
@@ -267,6 +267,19 @@ pub struct ChatResponse {
     pub tool_calls: Vec<ToolCall>,
     pub finish_reason: FinishReason,
     pub usage: Usage,
+    /// The provider's body as received, kept when a client speaking the same
+    /// protocol can be given it unchanged (an OpenAI-compatible provider behind
+    /// the OpenAI surface), which spares translating and serialising it again.
+    /// Never serialised; not part of equality.
+    #[serde(skip)]
+    pub raw: Option<bytes::Bytes>,
+}
+
+impl PartialEq for ChatResponse {
+    fn eq(&self, o: &Self) -> bool {
+        (&self.id, &self.model, &self.content, &self.tool_calls, &self.finish_reason, &self.usage)
+            == (&o.id, &o.model, &o.content, &o.tool_calls, &o.finish_reason, &o.usage)
+    }
 }
 
 impl ChatResponse {

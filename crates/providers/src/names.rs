@@ -39,6 +39,11 @@ impl ToolNames {
         ToolNames { from_wire }
     }
 
+    /// Whether every tool keeps its own name on the wire.
+    pub fn is_identity(&self) -> bool {
+        self.from_wire.is_empty()
+    }
+
     /// The name to send to the provider.
     pub fn to_wire<'a>(&self, name: &'a str) -> Cow<'a, str> {
         wire_name(name)

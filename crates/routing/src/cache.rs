@@ -277,6 +277,7 @@ mod tests {
                 tool_calls: vec![],
                 finish_reason: FinishReason::Stop,
                 usage: Usage { input_tokens: 3, output_tokens: 4, ..Usage::default() },
+                raw: None,
             },
         }
     }

@@ -277,7 +277,9 @@ impl Router {
             return Ok(hit);
         }
         let opts = self.options().await;
-        let (out, cand, attempts) = self.run(req, candidates, meta, Mode::Chat, &opts).await?;
+        // Boxed: the attempt future holds the whole upstream call (reqwest's included) and
+        // would otherwise be copied, by value, into every future and middleware layer above it.
+        let (out, cand, attempts) = Box::pin(self.run(req, candidates, meta, Mode::Chat, &opts)).await?;
         let Output::Chat(response) = out else { unreachable!("run returns the output of the mode it was given") };
         let cost_usd = cand.pricing.chat_cost(&response.usage);
         let latency_ms = start.elapsed().as_millis() as u64;
@@ -312,7 +314,7 @@ impl Router {
         let start = Instant::now();
         self.admit(&meta).await?;
         let opts = self.options().await;
-        let (out, cand, attempts) = self.run(req, candidates, &meta, Mode::Stream, &opts).await?;
+        let (out, cand, attempts) = Box::pin(self.run(req, candidates, &meta, Mode::Stream, &opts)).await?;
         let Output::Stream(inner) = out else { unreachable!("run returns the output of the mode it was given") };
         Ok(RoutedStream::new(inner, cand, meta, self.log.clone(), start, opts.stream_idle_timeout, attempts))
     }

@@ -169,6 +169,14 @@ async fn openai_surface_every_provider(backend: Backend) {
             assert!(r["usage"]["prompt_tokens"].as_u64().unwrap() > 0, "{r}");
             assert!(r["created"].as_u64().unwrap() > 1_600_000_000);
             assert!(r["id"].as_str().is_some_and(|i| !i.is_empty()));
+            // An OpenAI-compatible upstream's answer is forwarded as it came, fields the
+            // gateway does not model included; another protocol's is translated.
+            if *provider == "openai" || *provider == "deepseek" {
+                assert_eq!(r["service_tier"], "default", "{name}: {r}");
+                assert_eq!(r["choices"][0]["message"]["annotations"], json!([]), "{name}: {r}");
+            } else if *provider == "anthropic" {
+                assert!(r.get("service_tier").is_none(), "{name}: {r}");
+            }
         }
         let qualified = format!("{provider}/{model}");
 

@@ -70,6 +70,7 @@ fn reply(text: Option<&str>, calls: &[(&str, &str)], finish: FinishReason) -> Ch
             .collect(),
         finish_reason: finish,
         usage: Usage { input_tokens: 100, output_tokens: 20, ..Usage::default() },
+        raw: None,
     }
 }
 

@@ -6,14 +6,15 @@ use std::collections::VecDeque;
 
 use axum::Json;
 use axum::extract::{Extension, Path, State};
-use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::sse::{Event, KeepAlive};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use spgw_providers::openai::compat::{ChunkEncoder, DONE, to_chat_completion, to_chat_request};
 use spgw_providers::openai::types::ChatCompletionRequest;
 use spgw_providers::{Protocol, StreamEvent};
-use spgw_routing::RouteError;
+use spgw_routing::{ChatOutcome, RouteError};
 
 use super::errors::{OpenAiError, bad_input, openai_stream_error};
 use super::sse::{self, Encoder};
@@ -67,7 +68,12 @@ pub async fn chat_completions(
         return Ok(sse::respond(routed, chunks, KeepAlive::default()));
     }
 
-    let out = state.router.chat(req, std::slice::from_ref(&cand), &meta).await?;
+    let mut out = state.router.chat(req, std::slice::from_ref(&cand), &meta).await?;
+    if let Some(raw) = forwardable(&mut out) {
+        let mut resp = ([(CONTENT_TYPE, HeaderValue::from_static("application/json"))], raw).into_response();
+        limits::set_cache_header(&mut resp, out.cache);
+        return Ok(resp);
+    }
     let mut completion = to_chat_completion(&out.response, super::unix_now());
     if completion.id.is_empty() {
         completion.id = fallback_id;
@@ -78,6 +84,16 @@ pub async fn chat_completions(
     let mut resp = Json(completion).into_response();
     limits::set_cache_header(&mut resp, out.cache);
     Ok(resp)
+}
+
+/// The upstream's own body, when an OpenAI-compatible provider answered with
+/// everything a client reads (an id and a model): it is already a
+/// `chat.completion`, and forwarding it keeps fields the gateway does not model
+/// (`system_fingerprint`, `service_tier`, logprobs...) at no translation cost.
+fn forwardable(out: &mut ChatOutcome) -> Option<axum::body::Bytes> {
+    let r = &mut out.response;
+    let complete = out.model.protocol == Protocol::OpenAi && !r.id.is_empty() && !r.model.is_empty();
+    r.raw.take().filter(|_| complete)
 }
 
 /// OpenAI's stream encoding.

@@ -332,7 +332,15 @@ pub fn from_wire(resp: MessagesResponse, ctx: &ResponseContext) -> ChatResponse 
     if answered_json && finish_reason == FinishReason::ToolCalls {
         finish_reason = FinishReason::Stop;
     }
-    ChatResponse { id: resp.id, model: resp.model, content, tool_calls, finish_reason, usage: usage(&resp.usage) }
+    ChatResponse {
+        id: resp.id,
+        model: resp.model,
+        content,
+        tool_calls,
+        finish_reason,
+        usage: usage(&resp.usage),
+        raw: None,
+    }
 }
 
 /// Anthropic's `stop_reason` in our terms.

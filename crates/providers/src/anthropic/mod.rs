@@ -93,7 +93,7 @@ fn post(http: &reqwest::Client, ep: &Endpoint, body: &serde_json::Value) -> reqw
 }
 
 /// One complete answer.
-#[tracing::instrument(skip_all, fields(provider = "anthropic", model = %req.model))]
+#[tracing::instrument(level = "debug", skip_all, fields(provider = "anthropic", model = %req.model))]
 pub async fn chat(http: &reqwest::Client, ep: &Endpoint, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
     let (body, ctx) = convert::request_body(req, false)?;
     let resp = check(post(http, ep, &body).send().await?).await?;
@@ -104,7 +104,7 @@ pub async fn chat(http: &reqwest::Client, ep: &Endpoint, req: &ChatRequest) -> R
 }
 
 /// A streamed answer; events are yielded as Anthropic sends them.
-#[tracing::instrument(skip_all, fields(provider = "anthropic", model = %req.model))]
+#[tracing::instrument(level = "debug", skip_all, fields(provider = "anthropic", model = %req.model))]
 pub async fn chat_stream(
     http: &reqwest::Client,
     ep: &Endpoint,

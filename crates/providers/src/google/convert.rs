@@ -521,6 +521,7 @@ pub fn chat_response(resp: GenerateContentResponse, names: &ToolNames, requested
         content,
         tool_calls,
         usage: resp.usage_metadata.as_ref().map(usage).unwrap_or_default(),
+        raw: None,
     }
 }
 

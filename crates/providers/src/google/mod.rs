@@ -105,7 +105,7 @@ pub fn models() -> Vec<ModelSpec> {
 }
 
 /// One non-streamed chat call.
-#[tracing::instrument(skip_all, fields(provider = "google", model = %req.model))]
+#[tracing::instrument(level = "debug", skip_all, fields(provider = "google", model = %req.model))]
 pub async fn chat(http: &reqwest::Client, ep: &Endpoint, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
     let names = ToolNames::new(&req.tools);
     let resp = send(http, ep, req, &names, "generateContent").await?;
@@ -116,7 +116,7 @@ pub async fn chat(http: &reqwest::Client, ep: &Endpoint, req: &ChatRequest) -> R
 }
 
 /// One streamed chat call; events are translated as the upstream sends them.
-#[tracing::instrument(skip_all, fields(provider = "google", model = %req.model))]
+#[tracing::instrument(level = "debug", skip_all, fields(provider = "google", model = %req.model))]
 pub async fn chat_stream(
     http: &reqwest::Client,
     ep: &Endpoint,

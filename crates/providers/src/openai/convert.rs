@@ -192,7 +192,7 @@ pub fn from_wire(resp: wire::ChatCompletion, names: &ToolNames) -> Result<ChatRe
         .map(|c| ToolCall { id: c.id, name: names.from_wire(&c.function.name), arguments: c.function.arguments })
         .collect();
     let finish_reason = finish_from_wire(choice.finish_reason.as_deref(), !tool_calls.is_empty());
-    Ok(ChatResponse { id: resp.id, model: resp.model, content, tool_calls, finish_reason, usage })
+    Ok(ChatResponse { id: resp.id, model: resp.model, content, tool_calls, finish_reason, usage, raw: None })
 }
 
 /// Our finish reason for a wire one; a missing reason means a normal stop

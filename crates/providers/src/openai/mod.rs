@@ -76,7 +76,7 @@ impl Quirks {
 }
 
 /// One non-streamed chat call.
-#[tracing::instrument(skip_all, fields(model = %req.model))]
+#[tracing::instrument(level = "debug", skip_all, fields(model = %req.model))]
 pub async fn chat(http: &reqwest::Client, ep: &Endpoint, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
     if uses_responses_api(&req.model) {
         return responses::chat(http, ep, req).await;
@@ -84,12 +84,19 @@ pub async fn chat(http: &reqwest::Client, ep: &Endpoint, req: &ChatRequest) -> R
     let names = ToolNames::new(&req.tools);
     let body = convert::to_wire(req, &names, Quirks::for_model(&req.model), false)?;
     let resp = send(http, ep, "chat/completions", &body).await?;
-    let wire: types::ChatCompletion = read_json(resp).await?;
-    convert::from_wire(wire, &names)
+    let bytes = resp.bytes().await?;
+    let wire: types::ChatCompletion =
+        serde_json::from_slice(&bytes).map_err(|e| ProviderError::Decode(e.to_string()))?;
+    let mut out = convert::from_wire(wire, &names)?;
+    // With no tool name rewritten, the body is what an OpenAI client would get.
+    if names.is_identity() {
+        out.raw = Some(bytes);
+    }
+    Ok(out)
 }
 
 /// One streamed chat call; events are translated as the chunks arrive.
-#[tracing::instrument(skip_all, fields(model = %req.model))]
+#[tracing::instrument(level = "debug", skip_all, fields(model = %req.model))]
 pub async fn chat_stream(
     http: &reqwest::Client,
     ep: &Endpoint,

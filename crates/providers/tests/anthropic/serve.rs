@@ -121,6 +121,7 @@ fn sample_response() -> ChatResponse {
             cache_creation_input_tokens: 15,
             reasoning_tokens: 0,
         },
+        raw: None,
     }
 }
 

@@ -164,6 +164,7 @@ pub fn from_wire(resp: wire::Response, names: &ToolNames) -> Result<ChatResponse
         tool_calls,
         finish_reason,
         usage: resp.usage.map(usage_from_wire).unwrap_or_default(),
+        raw: None,
     })
 }
 
