@@ -85,8 +85,7 @@ pub async fn chat(http: &reqwest::Client, ep: &Endpoint, req: &ChatRequest) -> R
     let body = convert::to_wire(req, &names, Quirks::for_model(&req.model), false)?;
     let resp = send(http, ep, "chat/completions", &body).await?;
     let bytes = resp.bytes().await?;
-    let wire: types::ChatCompletion =
-        serde_json::from_slice(&bytes).map_err(|e| ProviderError::Decode(e.to_string()))?;
+    let wire: types::ChatCompletion = decode(&bytes)?;
     let mut out = convert::from_wire(wire, &names)?;
     // With no tool name rewritten, the body is what an OpenAI client would get.
     if names.is_identity() {
@@ -128,8 +127,12 @@ pub(crate) async fn send<T: Serialize>(
 
 /// Reads a whole JSON answer.
 pub(crate) async fn read_json<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, ProviderError> {
-    let bytes = resp.bytes().await?;
-    serde_json::from_slice(&bytes).map_err(|e| ProviderError::Decode(e.to_string()))
+    decode(&resp.bytes().await?)
+}
+
+/// Parses a JSON answer's body.
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ProviderError> {
+    serde_json::from_slice(bytes).map_err(|e| ProviderError::Decode(e.to_string()))
 }
 
 #[cfg(test)]

@@ -13,8 +13,9 @@ use crate::model::TaskRow;
 use crate::runner::{RunStatus, TaskOutcome};
 
 /// How often writing a run's outcome is tried again after a transient storage error
-/// (waiting 50 ms, doubling: ~6 s in all).
+/// (waiting 50 ms, doubling up to 3.2 s: ~6 s in all).
 const RECORD_RETRIES: u32 = 7;
+const RECORD_BACKOFF: (Duration, Duration) = (Duration::from_millis(50), Duration::from_millis(3_200));
 
 /// Delay before retry number `attempt` (1 = the first retry): doubling from `base`,
 /// capped at `max`, with ±20 % jitter so a burst of failures does not retry in step.
@@ -48,7 +49,7 @@ impl Executor {
                 Err(e) if e.is_transient() && attempt < RECORD_RETRIES => {
                     attempt += 1;
                     tracing::warn!(task_id = task.id, error = %e, attempt, "recording the outcome failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
+                    tokio::time::sleep(backoff(RECORD_BACKOFF.0, RECORD_BACKOFF.1, attempt)).await;
                 }
                 Err(e) => return Err(e),
             }
