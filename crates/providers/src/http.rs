@@ -3,22 +3,55 @@
 
 use std::time::Duration;
 
-use eventsource_stream::{Event, Eventsource};
+use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures::{Stream, StreamExt};
 use serde_json::Value;
 
+use crate::client::Upstream;
 use crate::error::ProviderError;
 
 /// Checks an upstream answer; on a non-2xx status turns it into a [`ProviderError`]
 /// with the provider's own message.
-pub async fn check(resp: reqwest::Response) -> Result<reqwest::Response, ProviderError> {
+pub async fn check<R: Answer>(resp: R) -> Result<R, ProviderError> {
     if resp.status().is_success() {
         return Ok(resp);
     }
     let status = resp.status().as_u16();
     let retry_after = retry_after(resp.headers());
-    let body = resp.text().await.unwrap_or_default();
+    let body = resp.text().await;
     Err(error_from_parts(status, retry_after, body))
+}
+
+/// An answer [`check`] reads: reqwest's, or the chat path's [`Upstream`].
+pub trait Answer: Sized {
+    fn status(&self) -> reqwest::StatusCode;
+    fn headers(&self) -> &reqwest::header::HeaderMap;
+    /// The body as text (empty when it cannot be read).
+    fn text(self) -> impl Future<Output = String> + Send;
+}
+
+impl Answer for reqwest::Response {
+    fn status(&self) -> reqwest::StatusCode {
+        self.status()
+    }
+    fn headers(&self) -> &reqwest::header::HeaderMap {
+        self.headers()
+    }
+    async fn text(self) -> String {
+        self.text().await.unwrap_or_default()
+    }
+}
+
+impl Answer for Upstream {
+    fn status(&self) -> reqwest::StatusCode {
+        self.status()
+    }
+    fn headers(&self) -> &reqwest::header::HeaderMap {
+        self.headers()
+    }
+    async fn text(self) -> String {
+        self.bytes().await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
+    }
 }
 
 /// Builds the error for an upstream status and body.
@@ -60,8 +93,13 @@ fn truncate(s: &str, max: usize) -> String {
 }
 
 /// The SSE events of a streaming answer, parsed as bytes arrive (never buffered whole).
-pub fn sse_events(resp: reqwest::Response) -> impl Stream<Item = Result<Event, ProviderError>> + Send + 'static {
-    resp.bytes_stream().eventsource().map(|r| r.map_err(|e| ProviderError::Network(e.to_string())))
+pub fn sse_events(resp: impl Into<Upstream>) -> impl Stream<Item = Result<Event, ProviderError>> + Send + 'static {
+    resp.into().bytes_stream().eventsource().map(|r| {
+        r.map_err(|e| match e {
+            EventStreamError::Transport(e) => e,
+            e => ProviderError::Network(e.to_string()),
+        })
+    })
 }
 
 #[cfg(test)]

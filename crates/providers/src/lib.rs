@@ -11,6 +11,7 @@ pub mod model;
 pub use error::ProviderError;
 pub use model::*;
 pub mod catalog;
+pub mod client;
 pub mod http;
 pub mod media;
 pub mod names;
@@ -23,6 +24,7 @@ pub mod openai;
 pub mod xai;
 
 pub use catalog::{ModelSpec, Pricing, Protocol, ProviderSpec, all_models, find_model, find_provider};
+pub use client::{Http, HttpOptions, Upstream};
 
 /// A boxed stream of translated events.
 pub type EventStream = futures::stream::BoxStream<'static, Result<StreamEvent, ProviderError>>;
@@ -54,7 +56,7 @@ impl Endpoint {
 /// endpoint (vLLM, Ollama, a proxy) works with nothing but its `base_url`.
 pub async fn chat(
     protocol: Protocol,
-    http: &reqwest::Client,
+    http: &Http,
     ep: &Endpoint,
     req: &ChatRequest,
 ) -> Result<ChatResponse, ProviderError> {
@@ -68,7 +70,7 @@ pub async fn chat(
 /// One streamed chat call to a provider speaking `protocol`.
 pub async fn chat_stream(
     protocol: Protocol,
-    http: &reqwest::Client,
+    http: &Http,
     ep: &Endpoint,
     req: &ChatRequest,
 ) -> Result<EventStream, ProviderError> {

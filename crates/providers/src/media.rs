@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::catalog::Protocol;
 use crate::model::Usage;
-use crate::{Endpoint, ProviderError, google, huggingface, openai, xai};
+use crate::{Endpoint, Http, ProviderError, google, huggingface, openai, xai};
 
 pub use audio::{duration_secs, pcm_rate, pcm16_to_wav};
 pub use fetch::{MAX_DOWNLOAD_BYTES, decode_base64, download, poll};
@@ -190,7 +190,7 @@ fn unsupported(provider: &str, what: &str) -> ProviderError {
 pub async fn embed(
     provider: &str,
     protocol: Protocol,
-    http: &reqwest::Client,
+    http: &Http,
     ep: &Endpoint,
     req: &EmbeddingRequest,
 ) -> Result<Embeddings, ProviderError> {
@@ -209,7 +209,7 @@ pub async fn embed(
 pub async fn images(
     provider: &str,
     protocol: Protocol,
-    http: &reqwest::Client,
+    http: &Http,
     ep: &Endpoint,
     req: &ImageRequest,
 ) -> Result<Images, ProviderError> {
@@ -226,7 +226,7 @@ pub async fn images(
 pub async fn transcribe(
     provider: &str,
     protocol: Protocol,
-    http: &reqwest::Client,
+    http: &Http,
     ep: &Endpoint,
     req: &TranscriptionRequest,
 ) -> Result<Transcription, ProviderError> {
@@ -242,7 +242,7 @@ pub async fn transcribe(
 pub async fn speech(
     provider: &str,
     protocol: Protocol,
-    http: &reqwest::Client,
+    http: &Http,
     ep: &Endpoint,
     req: &SpeechRequest,
 ) -> Result<Audio, ProviderError> {
@@ -257,7 +257,7 @@ pub async fn speech(
 pub async fn music(
     provider: &str,
     protocol: Protocol,
-    http: &reqwest::Client,
+    http: &Http,
     ep: &Endpoint,
     req: &MusicRequest,
 ) -> Result<Audio, ProviderError> {
@@ -272,7 +272,7 @@ pub async fn music(
 pub async fn video(
     provider: &str,
     protocol: Protocol,
-    http: &reqwest::Client,
+    http: &Http,
     ep: &Endpoint,
     req: &VideoRequest,
     polling: Polling,

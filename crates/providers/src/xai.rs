@@ -7,7 +7,7 @@ pub mod media;
 use crate::catalog::{ModelSpec, Pricing, Protocol, ProviderSpec};
 use crate::error::ProviderError;
 use crate::model::{ChatRequest, ChatResponse};
-use crate::{Endpoint, EventStream, openai};
+use crate::{Endpoint, EventStream, Http, openai};
 
 /// The xAI provider.
 pub const SPEC: ProviderSpec = ProviderSpec {
@@ -88,15 +88,11 @@ pub fn models() -> Vec<ModelSpec> {
 }
 
 /// One non-streamed chat call.
-pub async fn chat(http: &reqwest::Client, ep: &Endpoint, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
+pub async fn chat(http: &Http, ep: &Endpoint, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
     openai::chat(http, ep, req).await
 }
 
 /// One streamed chat call.
-pub async fn chat_stream(
-    http: &reqwest::Client,
-    ep: &Endpoint,
-    req: &ChatRequest,
-) -> Result<EventStream, ProviderError> {
+pub async fn chat_stream(http: &Http, ep: &Endpoint, req: &ChatRequest) -> Result<EventStream, ProviderError> {
     openai::chat_stream(http, ep, req).await
 }

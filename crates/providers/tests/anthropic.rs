@@ -62,7 +62,9 @@ fn header<'a>(r: &'a Recorded, name: &str) -> Option<&'a str> {
 async fn plain_chat() {
     let mock = mock().await;
     let ep = endpoint(mock.base_url("anthropic"));
-    let resp = chat(&reqwest::Client::new(), &ep, &request(vec![user("Hi there")])).await.unwrap();
+    let resp = chat(&spgw_providers::Http::new(&Default::default()).unwrap(), &ep, &request(vec![user("Hi there")]))
+        .await
+        .unwrap();
     assert_eq!(resp.text(), "Hello! You said: Hi there");
     assert_eq!(resp.finish_reason, FinishReason::Stop);
     assert_eq!(resp.model, "claude-sonnet-4-5");
@@ -81,7 +83,7 @@ async fn plain_chat() {
 
     let mut unknown = request(vec![user("x")]);
     unknown.model = "claude-future-9".into();
-    chat(&reqwest::Client::new(), &ep, &unknown).await.unwrap();
+    chat(&spgw_providers::Http::new(&Default::default()).unwrap(), &ep, &unknown).await.unwrap();
     assert_eq!(last_body(&mock)["max_tokens"], 4096);
 }
 
@@ -97,7 +99,13 @@ async fn system_is_hoisted_and_turns_merged() {
         Message::text(Role::Assistant, "two"),
         user("third"),
     ];
-    let resp = chat(&reqwest::Client::new(), &endpoint(mock.base_url("anthropic")), &request(messages)).await.unwrap();
+    let resp = chat(
+        &spgw_providers::Http::new(&Default::default()).unwrap(),
+        &endpoint(mock.base_url("anthropic")),
+        &request(messages),
+    )
+    .await
+    .unwrap();
     assert_eq!(resp.text(), "Hello! You said: third");
     let body = last_body(&mock);
     assert_eq!(body["system"], json!([{"type": "text", "text": "Be brief."}, {"type": "text", "text": "Be polite."}]));
@@ -116,7 +124,7 @@ async fn system_is_hoisted_and_turns_merged() {
 async fn tool_calls_round_trip_with_mapped_names() {
     let mock = mock().await;
     let ep = endpoint(mock.base_url("anthropic"));
-    let http = reqwest::Client::new();
+    let http = spgw_providers::Http::new(&Default::default()).unwrap();
     let mut req = request(vec![user(r#"[[tool:task_create {"title":"write docs"}]] make a task"#)]);
     req.tools = vec![task_tool()];
     req.tool_choice = Some(ToolChoice::Auto);
@@ -175,7 +183,13 @@ async fn images_are_sent_as_image_blocks() {
         ],
         ..user("")
     };
-    chat(&reqwest::Client::new(), &endpoint(mock.base_url("anthropic")), &request(vec![msg])).await.unwrap();
+    chat(
+        &spgw_providers::Http::new(&Default::default()).unwrap(),
+        &endpoint(mock.base_url("anthropic")),
+        &request(vec![msg]),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         last_body(&mock)["messages"][0]["content"],
         json!([
@@ -203,7 +217,7 @@ async fn cache_control_is_kept_and_cache_usage_normalised() {
         },
     ]);
     req.tools = vec![ToolDef { cache_control: Some(ephemeral.clone()), ..task_tool() }];
-    let http = reqwest::Client::new();
+    let http = spgw_providers::Http::new(&Default::default()).unwrap();
     let ep = endpoint(mock.base_url("anthropic"));
 
     let first = chat(&http, &ep, &req).await.unwrap();
@@ -226,7 +240,7 @@ async fn cache_control_is_kept_and_cache_usage_normalised() {
 #[tokio::test]
 async fn thinking_blocks_come_back_and_are_returned_intact() {
     let mock = mock().await;
-    let http = reqwest::Client::new();
+    let http = spgw_providers::Http::new(&Default::default()).unwrap();
     let ep = endpoint(mock.base_url("anthropic"));
     let mut req = request(vec![user("[[thinking]] What is 2 + 2?")]);
     req.reasoning = Some(Reasoning { effort: None, budget_tokens: Some(2048) });
@@ -257,7 +271,7 @@ async fn thinking_blocks_come_back_and_are_returned_intact() {
 #[tokio::test]
 async fn json_modes_are_emulated() {
     let mock = mock().await;
-    let http = reqwest::Client::new();
+    let http = spgw_providers::Http::new(&Default::default()).unwrap();
     let ep = endpoint(mock.base_url("anthropic"));
 
     let mut req = request(vec![user("[[json]] give me JSON")]);
@@ -299,7 +313,9 @@ async fn sampling_options_user_and_extra_are_sent() {
     req.user = Some("user-42".into());
     req.extra.insert("top_k".into(), json!(5));
     req.extra.insert("max_tokens".into(), json!(200));
-    chat(&reqwest::Client::new(), &endpoint(mock.base_url("anthropic")), &req).await.unwrap();
+    chat(&spgw_providers::Http::new(&Default::default()).unwrap(), &endpoint(mock.base_url("anthropic")), &req)
+        .await
+        .unwrap();
     let body = last_body(&mock);
     // Anthropic's temperature range is 0..=1.
     assert_eq!(body["temperature"], 1.0);
@@ -314,7 +330,7 @@ async fn sampling_options_user_and_extra_are_sent() {
 #[tokio::test]
 async fn stop_sequences_and_length_map_to_finish_reasons() {
     let mock = mock().await;
-    let http = reqwest::Client::new();
+    let http = spgw_providers::Http::new(&Default::default()).unwrap();
     let ep = endpoint(mock.base_url("anthropic"));
     let mut req = request(vec![user("one two three four five")]);
     req.stop = vec!["three".into()];
@@ -330,7 +346,7 @@ async fn stop_sequences_and_length_map_to_finish_reasons() {
 #[tokio::test]
 async fn upstream_errors_map_to_variants() {
     let mock = mock().await;
-    let http = reqwest::Client::new();
+    let http = spgw_providers::Http::new(&Default::default()).unwrap();
     let mut ep = endpoint(mock.base_url("anthropic"));
 
     let limited = chat(&http, &ep, &request(vec![user("[[status:429]] [[retry-after:2]] hi")])).await.unwrap_err();
@@ -359,7 +375,7 @@ async fn upstream_errors_map_to_variants() {
 #[tokio::test]
 async fn mock_refuses_what_the_api_refuses() {
     let mock = mock().await;
-    let http = reqwest::Client::new();
+    let http = spgw_providers::Http::new(&Default::default()).unwrap();
     let url = format!("{}/v1/messages", mock.base_url("anthropic"));
     let ok = json!({"model": "claude-haiku-4-5", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]});
     let send = |body: Value, version: bool| {
@@ -421,7 +437,13 @@ async fn stream_yields_events_as_they_arrive() {
     let mock = mock().await;
     let mut req = request(vec![user("[[chunks:5]] [[gap-ms:50]] stream this text please")]);
     req.stream = true;
-    let mut stream = chat_stream(&reqwest::Client::new(), &endpoint(mock.base_url("anthropic")), &req).await.unwrap();
+    let mut stream = chat_stream(
+        &spgw_providers::Http::new(&Default::default()).unwrap(),
+        &endpoint(mock.base_url("anthropic")),
+        &req,
+    )
+    .await
+    .unwrap();
     let mut events = Vec::new();
     let mut first = None;
     while let Some(e) = futures::StreamExt::next(&mut stream).await {
@@ -449,7 +471,7 @@ async fn stream_yields_events_as_they_arrive() {
 #[tokio::test]
 async fn stream_assembles_tool_calls_and_thinking() {
     let mock = mock().await;
-    let http = reqwest::Client::new();
+    let http = spgw_providers::Http::new(&Default::default()).unwrap();
     let ep = endpoint(mock.base_url("anthropic"));
     let mut req = request(vec![user(r#"[[thinking]] [[tool:task_create {"title":"stream me","tags":["a","b"]}]] go"#)]);
     req.tools = vec![task_tool()];

@@ -73,7 +73,7 @@ async fn collect(stream: EventStream) -> Vec<(Instant, StreamEvent)> {
 #[tokio::test]
 async fn plain_chat() {
     let (mock, ep) = mock().await;
-    let http = reqwest::Client::new();
+    let http = spgw_providers::Http::new(&Default::default()).unwrap();
     let resp = google::chat(&http, &ep, &request(vec![user("Hi there")])).await.unwrap();
 
     assert_eq!(resp.text(), "Hello! You said: Hi there");
@@ -111,7 +111,7 @@ async fn system_instruction_roles_and_generation_config() {
     req.extra
         .insert("safetySettings".into(), json!([{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}]));
     req.extra.insert("generationConfig".into(), json!({"topK": 5}));
-    google::chat(&reqwest::Client::new(), &ep, &req).await.unwrap();
+    google::chat(&spgw_providers::Http::new(&Default::default()).unwrap(), &ep, &req).await.unwrap();
 
     let body = last_body(&mock);
     assert_eq!(body["systemInstruction"], json!({"parts": [{"text": "Be brief."}, {"text": "Be polite."}]}));
@@ -133,7 +133,7 @@ async fn system_instruction_roles_and_generation_config() {
 #[tokio::test]
 async fn tools_round_trip_with_signatures() {
     let (mock, ep) = mock().await;
-    let http = reqwest::Client::new();
+    let http = spgw_providers::Http::new(&Default::default()).unwrap();
     let mut req = request(vec![user(r#"Make a task [[tool:task_create {"title":"x"}]]"#)]);
     req.tools = vec![task_tool()];
     req.tool_choice = Some(ToolChoice::Tool { name: "task.create".into() });
@@ -189,7 +189,7 @@ async fn tools_round_trip_with_signatures() {
 #[tokio::test]
 async fn thoughts_and_signatures_come_back_where_they_were() {
     let (mock, ep) = mock().await;
-    let http = reqwest::Client::new();
+    let http = spgw_providers::Http::new(&Default::default()).unwrap();
     let mut req = request(vec![user("Look it up [[thinking]] [[tool:lookup {\"q\":1}]]")]);
     req.reasoning = Some(Reasoning { effort: None, budget_tokens: Some(1024) });
     let first = google::chat(&http, &ep, &req).await.unwrap();
@@ -252,7 +252,7 @@ async fn unsigned_calls_of_the_current_turn_get_googles_placeholder() {
         },
         Message::tool_result("toolu_01", "lookup", "found"),
     ]);
-    google::chat(&reqwest::Client::new(), &ep, &req).await.unwrap();
+    google::chat(&spgw_providers::Http::new(&Default::default()).unwrap(), &ep, &req).await.unwrap();
     let part = &last_body(&mock)["contents"][1]["parts"][0];
     assert_eq!(part["thoughtSignature"], "skip_thought_signature_validator");
     // A foreign id is the caller's, so it goes back as the call's id.
@@ -272,7 +272,7 @@ async fn image_input() {
         ],
         ..user("")
     };
-    google::chat(&reqwest::Client::new(), &ep, &request(vec![msg])).await.unwrap();
+    google::chat(&spgw_providers::Http::new(&Default::default()).unwrap(), &ep, &request(vec![msg])).await.unwrap();
     assert_eq!(
         last_body(&mock)["contents"][0]["parts"],
         json!([
@@ -287,7 +287,7 @@ async fn image_input() {
 #[tokio::test]
 async fn json_mode_and_schema() {
     let (mock, ep) = mock().await;
-    let http = reqwest::Client::new();
+    let http = spgw_providers::Http::new(&Default::default()).unwrap();
     let mut req = request(vec![user("Give JSON [[json]]")]);
     req.response_format = Some(ResponseFormat::JsonObject);
     let resp = google::chat(&http, &ep, &req).await.unwrap();
@@ -309,7 +309,10 @@ async fn streaming_translates_chunks_as_they_arrive() {
     let (mock, ep) = mock().await;
     let req = request(vec![user("tell me a story please [[chunks:5]] [[gap-ms:50]]")]);
     let started = Instant::now();
-    let events = collect(google::chat_stream(&reqwest::Client::new(), &ep, &req).await.unwrap()).await;
+    let events = collect(
+        google::chat_stream(&spgw_providers::Http::new(&Default::default()).unwrap(), &ep, &req).await.unwrap(),
+    )
+    .await;
     assert!(mock.requests()[0].path.ends_with(":streamGenerateContent?alt=sse"));
 
     assert!(matches!(&events[0].1, StreamEvent::Start { id, model } if !id.is_empty() && model == MODEL));
@@ -339,11 +342,13 @@ async fn streaming_tool_calls() {
     let (_mock, ep) = mock().await;
     let mut req = request(vec![user(r#"Do it [[tool:task_create {"title":"y"}]]"#)]);
     req.tools = vec![task_tool()];
-    let events: Vec<StreamEvent> = collect(google::chat_stream(&reqwest::Client::new(), &ep, &req).await.unwrap())
-        .await
-        .into_iter()
-        .map(|(_, e)| e)
-        .collect();
+    let events: Vec<StreamEvent> = collect(
+        google::chat_stream(&spgw_providers::Http::new(&Default::default()).unwrap(), &ep, &req).await.unwrap(),
+    )
+    .await
+    .into_iter()
+    .map(|(_, e)| e)
+    .collect();
 
     let start = events.iter().position(|e| matches!(e, StreamEvent::ToolCallStart { .. })).unwrap();
     let StreamEvent::ToolCallStart { index: 0, id, name } = &events[start] else { panic!("{events:?}") };
@@ -359,7 +364,7 @@ async fn streaming_tool_calls() {
 #[tokio::test]
 async fn errors_map_to_provider_errors() {
     let (mock, ep) = mock().await;
-    let http = reqwest::Client::new();
+    let http = spgw_providers::Http::new(&Default::default()).unwrap();
     let chat = |ep: Endpoint, text: &'static str| {
         let http = http.clone();
         async move { google::chat(&http, &ep, &request(vec![user(text)])).await.unwrap_err() }
@@ -433,12 +438,15 @@ fn fixture_chunks(name: &str) -> Vec<Value> {
 
 async fn fixture_chat(base: &str, name: &str) -> Result<ChatResponse, ProviderError> {
     let req = ChatRequest { model: name.into(), messages: vec![user("hi")], ..ChatRequest::default() };
-    google::chat(&reqwest::Client::new(), &ep(base.to_string(), "k"), &req).await
+    google::chat(&spgw_providers::Http::new(&Default::default()).unwrap(), &ep(base.to_string(), "k"), &req).await
 }
 
 async fn fixture_stream(base: &str, name: &str) -> Vec<StreamEvent> {
     let req = ChatRequest { model: name.into(), messages: vec![user("hi")], ..ChatRequest::default() };
-    let stream = google::chat_stream(&reqwest::Client::new(), &ep(base.to_string(), "k"), &req).await.unwrap();
+    let stream =
+        google::chat_stream(&spgw_providers::Http::new(&Default::default()).unwrap(), &ep(base.to_string(), "k"), &req)
+            .await
+            .unwrap();
     collect(stream).await.into_iter().map(|(_, e)| e).collect()
 }
 
@@ -572,7 +580,14 @@ fn assert_same_shape(doc: &Value, mock: &Value, optional: &[&str], at: &str) {
 }
 
 async fn raw_post(url: String, key: &str, body: Value) -> (u16, String) {
-    let resp = reqwest::Client::new().post(url).header("x-goog-api-key", key).json(&body).send().await.unwrap();
+    let resp = spgw_providers::Http::new(&Default::default())
+        .unwrap()
+        .post(url)
+        .header("x-goog-api-key", key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     (resp.status().as_u16(), resp.text().await.unwrap())
 }
 
@@ -632,7 +647,7 @@ async fn mock_counts_tokens_and_embeds() {
     let mock = spgw_mocks::spawn().await.unwrap();
     let url = |m: &str, method: &str| format!("{}/v1beta/models/{m}:{method}?key=k", mock.base_url("google"));
     let post = |u: String, body: Value| async move {
-        let resp = reqwest::Client::new().post(u).json(&body).send().await.unwrap();
+        let resp = spgw_providers::Http::new(&Default::default()).unwrap().post(u).json(&body).send().await.unwrap();
         (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
     };
 

@@ -16,12 +16,12 @@ use spgw_providers::{Endpoint, Protocol, ProviderError, media};
 
 struct H {
     mock: MockServer,
-    http: reqwest::Client,
+    http: spgw_providers::Http,
 }
 
 impl H {
     async fn start() -> H {
-        H { mock: spgw_mocks::spawn().await.unwrap(), http: reqwest::Client::new() }
+        H { mock: spgw_mocks::spawn().await.unwrap(), http: spgw_providers::Http::new(&Default::default()).unwrap() }
     }
     fn ep(&self) -> Endpoint {
         Endpoint { base_url: self.mock.base_url("google"), api_key: "g-key".into() }

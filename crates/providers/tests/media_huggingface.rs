@@ -11,10 +11,10 @@ use spgw_providers::huggingface::media::vectors_from_wire;
 use spgw_providers::media::{EmbeddingRequest, ImageRequest, Polling, VideoRequest};
 use spgw_providers::{Endpoint, Protocol, ProviderError, media};
 
-async fn start() -> (MockServer, reqwest::Client, Endpoint) {
+async fn start() -> (MockServer, spgw_providers::Http, Endpoint) {
     let mock = spgw_mocks::spawn().await.unwrap();
     let ep = Endpoint { base_url: mock.base_url("huggingface"), api_key: "hf_key".into() };
-    (mock, reqwest::Client::new(), ep)
+    (mock, spgw_providers::Http::new(&Default::default()).unwrap(), ep)
 }
 
 fn fixture(name: &str) -> Value {

@@ -16,10 +16,10 @@ use spgw_providers::{Endpoint, Protocol, ProviderError, media};
 
 const FAST: Polling = Polling { interval: Duration::from_millis(5), max_wait: Duration::from_secs(10) };
 
-async fn start() -> (MockServer, reqwest::Client, Endpoint) {
+async fn start() -> (MockServer, spgw_providers::Http, Endpoint) {
     let mock = spgw_mocks::spawn().await.unwrap();
     let ep = Endpoint { base_url: mock.base_url("xai"), api_key: "x-key".into() };
-    (mock, reqwest::Client::new(), ep)
+    (mock, spgw_providers::Http::new(&Default::default()).unwrap(), ep)
 }
 
 fn fixture(name: &str) -> Value {
@@ -55,7 +55,7 @@ async fn images_send_an_aspect_ratio_and_decode_data_urls() {
 #[tokio::test]
 async fn documented_image_answer_parses() {
     let wire = serde_json::from_value(fixture("media_image_b64.json")).unwrap();
-    let out = images_from_wire(&reqwest::Client::new(), wire).await.unwrap();
+    let out = images_from_wire(&spgw_providers::Http::new(&Default::default()).unwrap(), wire).await.unwrap();
     assert_eq!(out.images[0].bytes.as_ref(), PNG);
     assert!(out.images[0].revised_prompt.as_deref().is_some_and(|p| p.contains("gray cat")));
 }

@@ -120,8 +120,12 @@ fn reads_documented_responses() {
 async fn reads_the_documented_chunk_stream() {
     let base = replay(200, "text/event-stream", fixture("chat_stream.txt"), &[]).await;
     let req = openai_support::ask("gpt-4o-mini", "Hello!");
-    let (events, err) =
-        collect(openai::chat_stream(&reqwest::Client::new(), &endpoint(base), &req).await.unwrap()).await;
+    let (events, err) = collect(
+        openai::chat_stream(&spgw_providers::Http::new(&Default::default()).unwrap(), &endpoint(base), &req)
+            .await
+            .unwrap(),
+    )
+    .await;
     assert!(err.is_none(), "{err:?}");
     assert_eq!(
         events,
@@ -137,8 +141,12 @@ async fn reads_the_documented_chunk_stream() {
 async fn reads_the_documented_tool_call_stream() {
     let base = replay(200, "text/event-stream", fixture("chat_stream_tools.txt"), &[]).await;
     let req = openai_support::ask("gpt-4o", "What's the weather like in Paris today?");
-    let (events, err) =
-        collect(openai::chat_stream(&reqwest::Client::new(), &endpoint(base), &req).await.unwrap()).await;
+    let (events, err) = collect(
+        openai::chat_stream(&spgw_providers::Http::new(&Default::default()).unwrap(), &endpoint(base), &req)
+            .await
+            .unwrap(),
+    )
+    .await;
     assert!(err.is_none(), "{err:?}");
     assert_eq!(
         events[1],
@@ -156,8 +164,12 @@ async fn reads_the_documented_tool_call_stream() {
 async fn reads_an_error_inside_a_stream() {
     let base = replay(200, "text/event-stream", fixture("chat_stream_error.txt"), &[]).await;
     let req = openai_support::ask("gpt-4o", "hi");
-    let (events, err) =
-        collect(openai::chat_stream(&reqwest::Client::new(), &endpoint(base), &req).await.unwrap()).await;
+    let (events, err) = collect(
+        openai::chat_stream(&spgw_providers::Http::new(&Default::default()).unwrap(), &endpoint(base), &req)
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(streamed_text(&events), "Hel");
     assert!(!events.iter().any(|e| matches!(e, StreamEvent::Finish { .. })));
     assert!(
@@ -169,8 +181,12 @@ async fn reads_an_error_inside_a_stream() {
 async fn reads_the_documented_responses_stream() {
     let base = replay(200, "text/event-stream", fixture("responses_stream.txt"), &[]).await;
     let req = openai_support::ask("gpt-5.2-pro", "Hello!");
-    let (events, err) =
-        collect(openai::chat_stream(&reqwest::Client::new(), &endpoint(base), &req).await.unwrap()).await;
+    let (events, err) = collect(
+        openai::chat_stream(&spgw_providers::Http::new(&Default::default()).unwrap(), &endpoint(base), &req)
+            .await
+            .unwrap(),
+    )
+    .await;
     assert!(err.is_none(), "{err:?}");
     assert_eq!(
         events[0],
@@ -189,7 +205,7 @@ async fn reads_the_documented_responses_stream() {
 
 #[tokio::test]
 async fn reads_documented_errors() {
-    let client = reqwest::Client::new();
+    let client = spgw_providers::Http::new(&Default::default()).unwrap();
     let req = openai_support::ask("gpt-5.2", "hi");
     let base = replay(401, "application/json", fixture("error_invalid_api_key.json"), &[]).await;
     let err = openai::chat(&client, &endpoint(base), &req).await.unwrap_err();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use spgw_core::MasterKey;
-use spgw_providers::{ChatRequest, ChatResponse, Endpoint, EventStream, ProviderError};
+use spgw_providers::{ChatRequest, ChatResponse, Endpoint, EventStream, Http, HttpOptions, ProviderError};
 use spgw_store::Db;
 use spgw_store::repo::settings::Settings;
 
@@ -109,7 +109,7 @@ enum Output {
 
 /// Routes model calls.
 pub struct Router {
-    http: reqwest::Client,
+    http: Http,
     pub models: ModelCache,
     pub keys: KeyPool,
     log: RequestLog,
@@ -131,14 +131,7 @@ pub const SETTING_KEYS: &[&str] = &[
 impl Router {
     /// A router over the catalog tables of `db`.
     pub fn new(db: Db, master_key: MasterKey, log: RequestLog, opts: RouterOptions) -> Result<Router, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(opts.connect_timeout)
-            .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(90))
-            // Retries are the router's (per attempt, logged, with fallback); the client's
-            // own would also clone every request's headers in case it retried.
-            .retry(reqwest::retry::never().max_retries_per_request(0))
-            .build()?;
+        let http = Http::new(&HttpOptions { connect_timeout: opts.connect_timeout, ..HttpOptions::default() })?;
         Ok(Router {
             http,
             models: ModelCache::new(db.clone()),
@@ -251,7 +244,7 @@ impl Router {
     }
 
     /// The shared HTTP client (connection pools per upstream host).
-    pub fn http(&self) -> &reqwest::Client {
+    pub fn http(&self) -> &Http {
         &self.http
     }
 

@@ -16,7 +16,10 @@ pub mod serve;
 mod stream;
 pub mod types;
 
+use reqwest::header::{ACCEPT, HeaderName, HeaderValue};
+
 use crate::catalog::{ModelSpec, Pricing, Protocol, ProviderSpec};
+use crate::client::{self, Http, Upstream};
 use crate::error::ProviderError;
 use crate::http::{check, sse_events};
 use crate::model::{ChatRequest, ChatResponse};
@@ -85,18 +88,28 @@ pub fn models() -> Vec<ModelSpec> {
     MODELS.to_vec()
 }
 
-fn post(http: &reqwest::Client, ep: &Endpoint, body: &serde_json::Value) -> reqwest::RequestBuilder {
-    http.post(ep.url("/v1/messages"))
-        .header("x-api-key", &ep.api_key)
-        .header("anthropic-version", API_VERSION)
-        .json(body)
+/// POSTs a Messages request, asking for `accept`, and maps error statuses.
+async fn post(
+    http: &Http,
+    ep: &Endpoint,
+    body: &serde_json::Value,
+    accept: &'static str,
+) -> Result<Upstream, ProviderError> {
+    let body =
+        serde_json::to_vec(body).map_err(|e| ProviderError::Decode(format!("cannot encode the request: {e}")))?;
+    let headers = [
+        client::secret_header(HeaderName::from_static("x-api-key"), &ep.api_key)?,
+        (HeaderName::from_static("anthropic-version"), HeaderValue::from_static(API_VERSION)),
+        (ACCEPT, HeaderValue::from_static(accept)),
+    ];
+    check(http.post_json(&ep.url("/v1/messages"), &headers, body).await?).await
 }
 
 /// One complete answer.
 #[tracing::instrument(level = "debug", skip_all, fields(provider = "anthropic", model = %req.model))]
-pub async fn chat(http: &reqwest::Client, ep: &Endpoint, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
+pub async fn chat(http: &Http, ep: &Endpoint, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
     let (body, ctx) = convert::request_body(req, false)?;
-    let resp = check(post(http, ep, &body).send().await?).await?;
+    let resp = post(http, ep, &body, "application/json").await?;
     let bytes = resp.bytes().await?;
     let wire: types::MessagesResponse =
         serde_json::from_slice(&bytes).map_err(|e| ProviderError::Decode(format!("messages response: {e}")))?;
@@ -105,13 +118,9 @@ pub async fn chat(http: &reqwest::Client, ep: &Endpoint, req: &ChatRequest) -> R
 
 /// A streamed answer; events are yielded as Anthropic sends them.
 #[tracing::instrument(level = "debug", skip_all, fields(provider = "anthropic", model = %req.model))]
-pub async fn chat_stream(
-    http: &reqwest::Client,
-    ep: &Endpoint,
-    req: &ChatRequest,
-) -> Result<EventStream, ProviderError> {
+pub async fn chat_stream(http: &Http, ep: &Endpoint, req: &ChatRequest) -> Result<EventStream, ProviderError> {
     let (body, ctx) = convert::request_body(req, true)?;
-    let resp = check(post(http, ep, &body).header(reqwest::header::ACCEPT, "text/event-stream").send().await?).await?;
+    let resp = post(http, ep, &body, "text/event-stream").await?;
     Ok(stream::translate(sse_events(resp), ctx))
 }
 

@@ -9,9 +9,12 @@ mod types;
 
 use std::time::Duration;
 
+use reqwest::header::HeaderName;
 use serde_json::{Map, Value};
 
 use crate::catalog::{ModelSpec, Pricing, Protocol, ProviderSpec};
+use crate::client::{self, Http, Upstream};
+use crate::http::Answer;
 use crate::model::{ChatRequest, ChatResponse};
 use crate::names::ToolNames;
 use crate::{Endpoint, EventStream, ProviderError, http};
@@ -106,7 +109,7 @@ pub fn models() -> Vec<ModelSpec> {
 
 /// One non-streamed chat call.
 #[tracing::instrument(level = "debug", skip_all, fields(provider = "google", model = %req.model))]
-pub async fn chat(http: &reqwest::Client, ep: &Endpoint, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
+pub async fn chat(http: &Http, ep: &Endpoint, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
     let names = ToolNames::new(&req.tools);
     let resp = send(http, ep, req, &names, "generateContent").await?;
     let bytes = resp.bytes().await?;
@@ -117,11 +120,7 @@ pub async fn chat(http: &reqwest::Client, ep: &Endpoint, req: &ChatRequest) -> R
 
 /// One streamed chat call; events are translated as the upstream sends them.
 #[tracing::instrument(level = "debug", skip_all, fields(provider = "google", model = %req.model))]
-pub async fn chat_stream(
-    http: &reqwest::Client,
-    ep: &Endpoint,
-    req: &ChatRequest,
-) -> Result<EventStream, ProviderError> {
+pub async fn chat_stream(http: &Http, ep: &Endpoint, req: &ChatRequest) -> Result<EventStream, ProviderError> {
     let names = ToolNames::new(&req.tools);
     let resp = send(http, ep, req, &names, "streamGenerateContent?alt=sse").await?;
     Ok(stream::translate(http::sse_events(resp), names, model_code(&req.model).to_string()))
@@ -133,12 +132,12 @@ fn model_code(model: &str) -> &str {
 }
 
 async fn send(
-    http: &reqwest::Client,
+    http: &Http,
     ep: &Endpoint,
     req: &ChatRequest,
     names: &ToolNames,
     method: &str,
-) -> Result<reqwest::Response, ProviderError> {
+) -> Result<Upstream, ProviderError> {
     let wire = convert::build_request(req, names)?;
     let body = if req.extra.is_empty() {
         serde_json::to_vec(&wire)
@@ -150,19 +149,14 @@ async fn send(
     }
     .map_err(|e| ProviderError::Decode(format!("cannot encode Gemini request: {e}")))?;
     let url = ep.url(&format!("v1beta/models/{}:{method}", model_code(&req.model)));
-    let resp = http
-        .post(url)
-        .header("x-goog-api-key", &ep.api_key)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(body)
-        .send()
-        .await?;
+    let key = client::secret_header(HeaderName::from_static("x-goog-api-key"), &ep.api_key)?;
+    let resp = http.post_json(&url, &[key], body).await?;
     if resp.status().is_success() {
         return Ok(resp);
     }
     let status = resp.status().as_u16();
     let retry_after = http::retry_after(resp.headers());
-    let text = resp.text().await.unwrap_or_default();
+    let text = Answer::text(resp).await;
     Err(error_from_body(status, retry_after, text))
 }
 

@@ -16,7 +16,7 @@ use super::{read_json, send};
 use crate::media::{self, Audio, EmbeddingRequest, Embeddings, Image, ImageRequest, Images, SpeechRequest};
 use crate::media::{Transcription, TranscriptionRequest};
 use crate::model::Usage;
-use crate::{Endpoint, ProviderError, http};
+use crate::{Endpoint, Http, ProviderError, http};
 
 /// OpenAI's default voice.
 const DEFAULT_VOICE: &str = "alloy";
@@ -27,7 +27,7 @@ const READ_ALOUD: &str = "You are a text-to-speech engine. Read the user's messa
 
 /// Embeds texts.
 #[tracing::instrument(skip_all, fields(model = %req.model, inputs = req.input.len()))]
-pub async fn embed(http: &reqwest::Client, ep: &Endpoint, req: &EmbeddingRequest) -> Result<Embeddings, ProviderError> {
+pub async fn embed(http: &Http, ep: &Endpoint, req: &EmbeddingRequest) -> Result<Embeddings, ProviderError> {
     // OpenAI's own models answer base64 (a quarter of the bytes); other servers may only know floats.
     let base64 = req.model.starts_with("text-embedding-");
     let body = EmbeddingBody {
@@ -72,7 +72,7 @@ fn f32_vector(bytes: &[u8]) -> Result<Vec<f32>, ProviderError> {
 
 /// Generates images; URL answers are downloaded.
 #[tracing::instrument(skip_all, fields(model = %req.model, n = req.n))]
-pub async fn images(http: &reqwest::Client, ep: &Endpoint, req: &ImageRequest) -> Result<Images, ProviderError> {
+pub async fn images(http: &Http, ep: &Endpoint, req: &ImageRequest) -> Result<Images, ProviderError> {
     // GPT image models always answer base64 and refuse `response_format`.
     let gpt_image = req.model.starts_with("gpt-image") || req.model.starts_with("chatgpt-image");
     let body = ImageBody {
@@ -215,7 +215,7 @@ pub fn is_audio_chat_model(model: &str) -> bool {
 
 /// Speaks text.
 #[tracing::instrument(skip_all, fields(model = %req.model, chars = req.input.len()))]
-pub async fn speech(http: &reqwest::Client, ep: &Endpoint, req: &SpeechRequest) -> Result<Audio, ProviderError> {
+pub async fn speech(http: &Http, ep: &Endpoint, req: &SpeechRequest) -> Result<Audio, ProviderError> {
     if is_audio_chat_model(&req.model) {
         return audio_chat(http, ep, req).await;
     }
@@ -238,7 +238,7 @@ pub async fn speech(http: &reqwest::Client, ep: &Endpoint, req: &SpeechRequest) 
 
 /// GPT Audio: a Chat Completions call with `modalities: ["text","audio"]`,
 /// told to read the input aloud; the audio comes back base64 in `message.audio`.
-async fn audio_chat(http: &reqwest::Client, ep: &Endpoint, req: &SpeechRequest) -> Result<Audio, ProviderError> {
+async fn audio_chat(http: &Http, ep: &Endpoint, req: &SpeechRequest) -> Result<Audio, ProviderError> {
     let format = match req.format.as_deref().unwrap_or("mp3") {
         "pcm" => "pcm16",
         f => f,

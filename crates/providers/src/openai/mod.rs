@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::catalog::{ModelSpec, Protocol, ProviderSpec};
+use crate::client::{self, Http, Upstream};
 use crate::error::ProviderError;
 use crate::model::{ChatRequest, ChatResponse};
 use crate::names::ToolNames;
@@ -77,7 +78,7 @@ impl Quirks {
 
 /// One non-streamed chat call.
 #[tracing::instrument(level = "debug", skip_all, fields(model = %req.model))]
-pub async fn chat(http: &reqwest::Client, ep: &Endpoint, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
+pub async fn chat(http: &Http, ep: &Endpoint, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
     if uses_responses_api(&req.model) {
         return responses::chat(http, ep, req).await;
     }
@@ -96,11 +97,7 @@ pub async fn chat(http: &reqwest::Client, ep: &Endpoint, req: &ChatRequest) -> R
 
 /// One streamed chat call; events are translated as the chunks arrive.
 #[tracing::instrument(level = "debug", skip_all, fields(model = %req.model))]
-pub async fn chat_stream(
-    http: &reqwest::Client,
-    ep: &Endpoint,
-    req: &ChatRequest,
-) -> Result<EventStream, ProviderError> {
+pub async fn chat_stream(http: &Http, ep: &Endpoint, req: &ChatRequest) -> Result<EventStream, ProviderError> {
     if uses_responses_api(&req.model) {
         return responses::chat_stream(http, ep, req).await;
     }
@@ -113,21 +110,20 @@ pub async fn chat_stream(
 /// POSTs a JSON body with Bearer auth (none when the key is empty, as for a
 /// local Ollama) and maps error statuses.
 pub(crate) async fn send<T: Serialize>(
-    http: &reqwest::Client,
+    http: &Http,
     ep: &Endpoint,
     path: &str,
     body: &T,
-) -> Result<reqwest::Response, ProviderError> {
-    let mut rb = http.post(ep.url(path)).json(body);
-    if !ep.api_key.is_empty() {
-        rb = rb.bearer_auth(&ep.api_key);
-    }
-    http::check(rb.send().await?).await
+) -> Result<Upstream, ProviderError> {
+    let body =
+        serde_json::to_vec(body).map_err(|e| ProviderError::Decode(format!("cannot encode the request: {e}")))?;
+    let auth = if ep.api_key.is_empty() { None } else { Some(client::bearer(&ep.api_key)?) };
+    http::check(http.post_json(&ep.url(path), auth.as_slice(), body).await?).await
 }
 
 /// Reads a whole JSON answer.
-pub(crate) async fn read_json<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, ProviderError> {
-    decode(&resp.bytes().await?)
+pub(crate) async fn read_json<T: DeserializeOwned>(resp: impl Into<Upstream>) -> Result<T, ProviderError> {
+    decode(&resp.into().bytes().await?)
 }
 
 /// Parses a JSON answer's body.

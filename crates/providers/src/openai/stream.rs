@@ -9,6 +9,7 @@ use futures::StreamExt;
 use super::convert::{finish_from_wire, usage_from_wire};
 use super::types::{ApiError, ChatCompletionChunk};
 use crate::EventStream;
+use crate::client::Upstream;
 use crate::error::ProviderError;
 use crate::http::sse_events;
 use crate::model::{FinishReason, StreamEvent, Usage};
@@ -35,7 +36,7 @@ struct Driver<P> {
 
 /// Translates a streaming answer event by event; nothing is buffered beyond
 /// the events one SSE frame produced. Dropping the stream drops the connection.
-pub(crate) fn translate<P: FrameParser>(resp: reqwest::Response, parser: P) -> EventStream {
+pub(crate) fn translate<P: FrameParser>(resp: Upstream, parser: P) -> EventStream {
     let driver = Driver {
         events: sse_events(resp).boxed(),
         parser,

@@ -10,7 +10,7 @@ use crate::media::{self, ImageRequest, Images, Polling, Video, VideoRequest};
 use crate::openai::media::images_from_wire;
 use crate::openai::media_types::ImagesResponse;
 use crate::openai::{read_json, send};
-use crate::{Endpoint, ProviderError, http};
+use crate::{Endpoint, Http, ProviderError, http};
 
 /// The aspect ratios Grok Imagine accepts.
 const IMAGE_RATIOS: &[&str] =
@@ -81,7 +81,7 @@ pub struct VideoError {
 
 /// Generates images (asked for base64, so nothing needs downloading).
 #[tracing::instrument(skip_all, fields(provider = "xai", model = %req.model, n = req.n))]
-pub async fn images(http: &reqwest::Client, ep: &Endpoint, req: &ImageRequest) -> Result<Images, ProviderError> {
+pub async fn images(http: &Http, ep: &Endpoint, req: &ImageRequest) -> Result<Images, ProviderError> {
     let body = ImageBody {
         model: &req.model,
         prompt: &req.prompt,
@@ -96,12 +96,7 @@ pub async fn images(http: &reqwest::Client, ep: &Endpoint, req: &ImageRequest) -
 
 /// Generates a video: submits it, polls the deferred request, downloads the result.
 #[tracing::instrument(skip_all, fields(provider = "xai", model = %req.model))]
-pub async fn video(
-    http: &reqwest::Client,
-    ep: &Endpoint,
-    req: &VideoRequest,
-    polling: Polling,
-) -> Result<Video, ProviderError> {
+pub async fn video(http: &Http, ep: &Endpoint, req: &VideoRequest, polling: Polling) -> Result<Video, ProviderError> {
     let body = VideoBody {
         model: &req.model,
         prompt: &req.prompt,

@@ -17,12 +17,17 @@ fn request() -> ChatRequest {
 
 async fn parse_response(name: &str) -> spgw_providers::ChatResponse {
     let url = replay(fixture(name), "application/json").await;
-    chat(&reqwest::Client::new(), &endpoint(url), &request()).await.unwrap()
+    chat(&spgw_providers::Http::new(&Default::default()).unwrap(), &endpoint(url), &request()).await.unwrap()
 }
 
 async fn parse_stream(name: &str) -> Vec<Result<StreamEvent, ProviderError>> {
     let url = replay(fixture(name), "text/event-stream").await;
-    collect(chat_stream(&reqwest::Client::new(), &endpoint(url), &request()).await.unwrap()).await
+    collect(
+        chat_stream(&spgw_providers::Http::new(&Default::default()).unwrap(), &endpoint(url), &request())
+            .await
+            .unwrap(),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -104,7 +109,12 @@ async fn a_stream_cut_short_is_an_error() {
     let transcript = fixture("stream-basic.sse");
     let cut = &transcript[..transcript.find("event: message_delta").unwrap()];
     let url = replay(cut.to_string(), "text/event-stream").await;
-    let events = collect(chat_stream(&reqwest::Client::new(), &endpoint(url), &request()).await.unwrap()).await;
+    let events = collect(
+        chat_stream(&spgw_providers::Http::new(&Default::default()).unwrap(), &endpoint(url), &request())
+            .await
+            .unwrap(),
+    )
+    .await;
     assert!(matches!(events.last(), Some(Err(ProviderError::Network(_)))), "{events:?}");
 }
 
@@ -162,7 +172,8 @@ fn scripted() -> Vec<Value> {
 }
 
 async fn post_raw(url: &str, body: &Value) -> String {
-    let resp = reqwest::Client::new()
+    let resp = spgw_providers::Http::new(&Default::default())
+        .unwrap()
         .post(format!("{url}/v1/messages"))
         .header("x-api-key", "k")
         .header("anthropic-version", "2023-06-01")

@@ -242,11 +242,13 @@ async fn encoded_stream_decodes_to_the_same_events() {
         messages: vec![Message::text(Role::User, "x")],
         ..Default::default()
     };
-    let back: Vec<StreamEvent> = collect(chat_stream(&reqwest::Client::new(), &endpoint(url), &req).await.unwrap())
-        .await
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
+    let back: Vec<StreamEvent> = collect(
+        chat_stream(&spgw_providers::Http::new(&Default::default()).unwrap(), &endpoint(url), &req).await.unwrap(),
+    )
+    .await
+    .into_iter()
+    .map(Result::unwrap)
+    .collect();
     assert_eq!(back, events);
 }
 

@@ -12,13 +12,16 @@ use spgw_providers::{ChatRequest, ContentPart, Endpoint, EventStream, Message, P
 /// A running mock and a client for it.
 pub struct Harness {
     pub mock: MockServer,
-    pub http: reqwest::Client,
+    pub http: spgw_providers::Http,
 }
 
 impl Harness {
     /// Starts a fresh mock on a free port.
     pub async fn start() -> Self {
-        Harness { mock: spgw_mocks::spawn().await.expect("mock starts"), http: reqwest::Client::new() }
+        Harness {
+            mock: spgw_mocks::spawn().await.expect("mock starts"),
+            http: spgw_providers::Http::new(&Default::default()).unwrap(),
+        }
     }
 
     /// The endpoint of `provider` on the mock, with a valid key.

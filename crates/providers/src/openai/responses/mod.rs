@@ -8,10 +8,10 @@ pub mod types;
 use crate::error::ProviderError;
 use crate::model::{ChatRequest, ChatResponse};
 use crate::names::ToolNames;
-use crate::{Endpoint, EventStream};
+use crate::{Endpoint, EventStream, Http};
 
 /// One non-streamed call.
-pub async fn chat(http: &reqwest::Client, ep: &Endpoint, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
+pub async fn chat(http: &Http, ep: &Endpoint, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
     let names = ToolNames::new(&req.tools);
     let body = convert::to_wire(req, &names, false)?;
     let resp = super::send(http, ep, "responses", &body).await?;
@@ -20,11 +20,7 @@ pub async fn chat(http: &reqwest::Client, ep: &Endpoint, req: &ChatRequest) -> R
 }
 
 /// One streamed call.
-pub async fn chat_stream(
-    http: &reqwest::Client,
-    ep: &Endpoint,
-    req: &ChatRequest,
-) -> Result<EventStream, ProviderError> {
+pub async fn chat_stream(http: &Http, ep: &Endpoint, req: &ChatRequest) -> Result<EventStream, ProviderError> {
     let names = ToolNames::new(&req.tools);
     let body = convert::to_wire(req, &names, true)?;
     let resp = super::send(http, ep, "responses", &body).await?;
