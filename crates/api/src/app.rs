@@ -186,13 +186,15 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
 pub fn app(state: AppState) -> axum::Router {
     let config = state.config.clone();
     let metrics = state.router.metrics().cloned();
-    let mut routes = crate::routes::router(state).layer(tower_http::timeout::TimeoutLayer::with_status_code(
-        axum::http::StatusCode::REQUEST_TIMEOUT,
-        config.server.request_timeout(),
-    ));
-    if let Some(m) = metrics {
-        routes = routes.layer(axum::middleware::from_fn_with_state(m, crate::routes::metrics::track));
-    }
+    // One `layer` call for both: each call boxes every route once more, and each
+    // box is cloned per request.
+    let per_route = tower::ServiceBuilder::new()
+        .option_layer(metrics.map(|m| axum::middleware::from_fn_with_state(m, crate::routes::metrics::track)))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            config.server.request_timeout(),
+        ));
+    let routes = crate::routes::router(state).layer(per_route);
     let outer = tower::ServiceBuilder::new()
         .option_layer(cors(&config.server.allowed_origins))
         .layer(axum::middleware::from_fn(crate::middleware::request_log))

@@ -108,13 +108,21 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/chat/completions", post(compat::openai::chat_completions))
         .route("/v1/models", get(compat::openai::list_models))
         .route("/v1/models/{*model}", get(compat::openai::get_model))
-        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), compat::authenticate_openai));
+        // The body limit and the authentication in one `route_layer`: each call boxes
+        // every route once more, and each box is cloned per request (the hot path).
+        .route_layer(
+            tower::ServiceBuilder::new()
+                .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+                .layer(axum::middleware::from_fn_with_state(state.clone(), compat::authenticate_openai)),
+        );
     let anthropic = Router::new()
         .route("/v1/messages", post(compat::anthropic::messages))
         .route("/v1/messages/count_tokens", post(compat::anthropic::count_tokens))
-        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), compat::authenticate_anthropic));
+        .route_layer(
+            tower::ServiceBuilder::new()
+                .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+                .layer(axum::middleware::from_fn_with_state(state.clone(), compat::authenticate_anthropic)),
+        );
 
     Router::new()
         .merge(public)
