@@ -8,6 +8,9 @@
 //! the timestamp is formatted from scratch every time. Here fields are written
 //! straight into the line and the date and time to the second are formatted
 //! once per second. With colours on (a terminal) the default formatter stays.
+//! What the default does beyond layout is kept: records from the `log` crate
+//! show their own target and hide their `log.*` fields, and control characters
+//! in messages and errors are escaped (no terminal escape injected through a log).
 
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
@@ -15,6 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
+use tracing_log::NormalizeEvent;
 use tracing_subscriber::field::RecordFields;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
@@ -33,7 +37,8 @@ where
 {
     fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut w: Writer<'_>, event: &Event<'_>) -> fmt::Result {
         timestamp(&mut w)?;
-        let meta = event.metadata();
+        let normalized = event.normalized_metadata();
+        let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
         w.write_str(level(meta.level()))?;
         if let Some(scope) = ctx.event_scope() {
             for span in scope.from_root() {
@@ -72,12 +77,13 @@ impl Visitor<'_> {
         if !std::mem::take(&mut self.first) {
             self.w.write_char(' ')?;
         }
-        self.w.write_str(field.name())?;
+        let name = field.name();
+        self.w.write_str(name.strip_prefix("r#").unwrap_or(name))?;
         self.w.write_char('=')
     }
 
     fn write(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'_>) -> fmt::Result) {
-        if self.result.is_err() {
+        if self.result.is_err() || field.name().starts_with("log.") {
             return;
         }
         self.result = if field.name() == "message" {
@@ -92,7 +98,7 @@ impl Visitor<'_> {
 impl Visit for Visitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
-            self.write(field, |w| w.write_str(value));
+            self.write(field, |w| Escaping(w).write_str(value));
         } else {
             self.write(field, |w| write!(w, "{value:?}"));
         }
@@ -110,8 +116,53 @@ impl Visit for Visitor<'_> {
         self.write(field, |w| w.write_str(if value { "true" } else { "false" }));
     }
 
+    /// As the default: the error, then ` name.sources=[...]` when it has any.
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        let name = field.name().strip_prefix("r#").unwrap_or(field.name());
+        self.write(field, |w| {
+            write!(Escaping(w), "{value}")?;
+            let Some(mut source) = value.source() else { return Ok(()) };
+            write!(w, " {name}.sources=[")?;
+            loop {
+                write!(Escaping(w), "{source}")?;
+                match source.source() {
+                    Some(next) => {
+                        w.write_str(", ")?;
+                        source = next;
+                    }
+                    None => return w.write_char(']'),
+                }
+            }
+        });
+    }
+
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.write(field, |w| write!(w, "{value:?}"));
+        if field.name() == "message" {
+            self.write(field, |w| write!(Escaping(w), "{value:?}"));
+        } else {
+            self.write(field, |w| write!(w, "{value:?}"));
+        }
+    }
+}
+
+/// Writes through, escaping the control characters a terminal acts on, as the
+/// default formatter does for messages and errors.
+struct Escaping<'a, W: fmt::Write>(&'a mut W);
+
+impl<W: fmt::Write> fmt::Write for Escaping<'_, W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for ch in s.chars() {
+            match ch {
+                '\x1b' => self.0.write_str("\\x1b")?,
+                '\x07' => self.0.write_str("\\x07")?,
+                '\x08' => self.0.write_str("\\x08")?,
+                '\x0c' => self.0.write_str("\\x0c")?,
+                '\x7f' => self.0.write_str("\\x7f")?,
+                '\u{80}'..='\u{9f}' => write!(self.0, "\\u{{{:x}}}", ch as u32)?,
+                _ => self.0.write_char(ch)?,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -185,19 +236,56 @@ mod tests {
         String::from_utf8(buf.0.lock().unwrap().clone()).unwrap()
     }
 
+    #[derive(Debug)]
+    struct Failed(Option<Box<Failed>>, &'static str);
+
+    impl fmt::Display for Failed {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.1)
+        }
+    }
+
+    impl std::error::Error for Failed {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.0.as_deref().map(|e| e as _)
+        }
+    }
+
     fn events() {
         let span = tracing::info_span!("request", request_id = %"0193a1");
         let _g = span.enter();
         tracing::info!(method = %"POST", path = "/v1/chat", status = 200u16, ms = format_args!("{:.2}", 1.5), "request");
-        tracing::warn!(error = %"boom", retry = true, n = -3i64, "upstream attempt failed");
+        tracing::warn!(error = %"boom", retry = true, n = -3i64, r#type = "x", "upstream attempt failed");
+        // Control characters in a message are escaped; errors list their sources.
+        tracing::error!("bad \x1b[31mpath\x1b[0m \u{9b}");
+        let err = Failed(Some(Box::new(Failed(Some(Box::new(Failed(None, "refused \x07"))), "connect"))), "send");
+        tracing::error!(error = &err as &dyn std::error::Error, "call failed");
+        tracing::error!(error = &Failed(None, "alone") as &dyn std::error::Error);
+        // A record of the `log` crate, as `LogTracer` turns it into an event.
+        tracing_log::log::logger().log(
+            &tracing_log::log::Record::builder()
+                .args(format_args!("from log"))
+                .level(tracing_log::log::Level::Warn)
+                .target("some::crate")
+                .module_path_static(Some("some::crate"))
+                .file_static(Some("src/lib.rs"))
+                .line(Some(7))
+                .build(),
+        );
     }
 
     #[test]
     fn lines_read_as_the_default_formatter_writes_them() {
+        // `log` records reach tracing as `try_init` arranges it in `logging::init`.
+        let _ = tracing_log::LogTracer::init();
         let (ours, theirs) = (lines(events, true), lines(events, false));
         // The same text after the timestamp (which differs by microseconds).
         let tail = |s: &str| s.lines().map(|l| l.split_once('Z').unwrap().1.to_string()).collect::<Vec<_>>();
         assert_eq!(tail(&ours), tail(&theirs));
+        assert_eq!(tail(&ours).len(), 6, "{ours}");
+        assert!(ours.contains("bad \\x1b[31mpath\\x1b[0m \\u{9b}\n"), "{ours}");
+        assert!(ours.contains("call failed error=send error.sources=[connect, refused \\x07]\n"), "{ours}");
+        assert!(ours.contains("  WARN request{request_id=0193a1}: some::crate: from log\n"), "{ours}");
         assert!(ours.contains(
             "  INFO request{request_id=0193a1}: sp_gateway::log_format::tests: request method=POST path=\"/v1/chat\" status=200 ms=1.50\n"
         ));
