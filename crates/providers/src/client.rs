@@ -100,6 +100,11 @@ impl Http {
     }
 }
 
+/// A request body as JSON bytes, for [`Http::post_json`].
+pub fn json_body<T: serde::Serialize + ?Sized>(body: &T) -> Result<Vec<u8>, ProviderError> {
+    serde_json::to_vec(body).map_err(|e| ProviderError::Decode(format!("cannot encode the request: {e}")))
+}
+
 /// A `Bearer` authorization header, marked sensitive (never printed by `Debug`).
 pub fn bearer(key: &str) -> Result<(HeaderName, HeaderValue), ProviderError> {
     secret_header(reqwest::header::AUTHORIZATION, &format!("Bearer {key}"))

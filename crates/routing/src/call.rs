@@ -270,7 +270,7 @@ impl Router {
             return Ok(hit);
         }
         let opts = self.options().await;
-        // Boxed: the attempt future holds the whole upstream call (reqwest's included) and
+        // Boxed: the attempt future holds the whole upstream call (the HTTP client's included) and
         // would otherwise be copied, by value, into every future and middleware layer above it.
         let (out, cand, attempts) = Box::pin(self.run(req, candidates, meta, Mode::Chat, &opts)).await?;
         let Output::Chat(response) = out else { unreachable!("run returns the output of the mode it was given") };

@@ -95,8 +95,7 @@ async fn post(
     body: &serde_json::Value,
     accept: &'static str,
 ) -> Result<Upstream, ProviderError> {
-    let body =
-        serde_json::to_vec(body).map_err(|e| ProviderError::Decode(format!("cannot encode the request: {e}")))?;
+    let body = client::json_body(body)?;
     let headers = [
         client::secret_header(HeaderName::from_static("x-api-key"), &ep.api_key)?,
         (HeaderName::from_static("anthropic-version"), HeaderValue::from_static(API_VERSION)),

@@ -115,8 +115,7 @@ pub(crate) async fn send<T: Serialize>(
     path: &str,
     body: &T,
 ) -> Result<Upstream, ProviderError> {
-    let body =
-        serde_json::to_vec(body).map_err(|e| ProviderError::Decode(format!("cannot encode the request: {e}")))?;
+    let body = client::json_body(body)?;
     let auth = if ep.api_key.is_empty() { None } else { Some(client::bearer(&ep.api_key)?) };
     http::check(http.post_json(&ep.url(path), auth.as_slice(), body).await?).await
 }
