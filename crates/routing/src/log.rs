@@ -8,10 +8,10 @@
 //! the earlier fallback, a spawned task per row waiting for room, holding
 //! ~1.3 KB per request: 400 MB after a minute at full load.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use spgw_store::{Db, Value};
+use spgw_store::{Backend, Db, Value};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -179,12 +179,18 @@ async fn run(db: Db, mut rx: mpsc::Receiver<LogEntry>, mut stopped: oneshot::Rec
 /// almost every flush (`heaptrack`: ~70 SQLite allocations per logged request).
 const SHAPES: [usize; 3] = [64, 8, 1];
 
-fn insert_sql(rows: usize) -> String {
+fn insert_sql(verb: &str, rows: usize) -> String {
     let row = format!("({})", vec!["?"; PER_ROW].join(", "));
-    format!("INSERT INTO request_log ({COLUMNS}) VALUES {}", vec![row.as_str(); rows].join(", "))
+    format!("{verb} INTO request_log ({COLUMNS}) VALUES {}", vec![row.as_str(); rows].join(", "))
 }
 
-static INSERTS: std::sync::LazyLock<[String; 3]> = std::sync::LazyLock::new(|| SHAPES.map(insert_sql));
+/// SQLite: `OR ROLLBACK`, so a failed row rolls the whole batch back (as the
+/// transaction does anyway). With the default `ABORT`, a multi-row statement
+/// inside a transaction needs a statement journal to undo just itself, and a
+/// 64-row one outgrows the 64 KiB kept in memory: SQLite created, filled
+/// (~360 pages) and deleted a temporary file on every flush (`strace`).
+static INSERTS_SQLITE: LazyLock<[String; 3]> = LazyLock::new(|| SHAPES.map(|n| insert_sql("INSERT OR ROLLBACK", n)));
+static INSERTS_MYSQL: LazyLock<[String; 3]> = LazyLock::new(|| SHAPES.map(|n| insert_sql("INSERT", n)));
 
 async fn flush(db: &Db, buf: &mut Vec<LogEntry>) {
     if buf.is_empty() {
@@ -210,8 +216,12 @@ async fn flush(db: &Db, buf: &mut Vec<LogEntry>) {
 
 /// Writes the rows whose values are `args` in one transaction (all or none).
 async fn write(db: &Db, mut args: &[Value]) -> Result<(), spgw_store::StoreError> {
+    let inserts = match db.backend() {
+        Backend::Sqlite => &INSERTS_SQLITE,
+        Backend::MySql => &INSERTS_MYSQL,
+    };
     let mut tx = db.begin().await?;
-    for (rows, sql) in SHAPES.iter().zip(INSERTS.iter()) {
+    for (rows, sql) in SHAPES.iter().zip(inserts.iter()) {
         let mut chunks = args.chunks_exact(rows * PER_ROW);
         for chunk in chunks.by_ref() {
             tx.execute(sql, chunk).await?;
@@ -256,7 +266,34 @@ mod tests {
     fn shapes_cover_any_rest() {
         // Each shape divides the one before it, so a rest always ends in single rows.
         assert!(SHAPES.windows(2).all(|w| w[0] % w[1] == 0) && SHAPES[SHAPES.len() - 1] == 1);
-        assert_eq!(INSERTS[2].matches('?').count(), PER_ROW);
-        assert_eq!(INSERTS[0].matches('?').count(), 64 * PER_ROW);
+        for inserts in [&INSERTS_SQLITE, &INSERTS_MYSQL] {
+            assert_eq!(inserts[2].matches('?').count(), PER_ROW);
+            assert_eq!(inserts[0].matches('?').count(), 64 * PER_ROW);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_bad_row_writes_none_of_its_batch() {
+        let t = spgw_store::TempSqlite::new("log-rollback").await.unwrap();
+        let db = t.db.clone();
+        let batch = |n: i64| {
+            let mut args = Vec::new();
+            for i in 0..n {
+                LogEntry { request_id: format!("r{i}"), created_at: i, ..LogEntry::default() }.push_values(&mut args);
+            }
+            args
+        };
+        // 73 rows (64 + 8 + 1 statements); the last row breaks NOT NULL.
+        let mut bad = batch(73);
+        bad[72 * PER_ROW] = Value::Null;
+        assert!(write(&db, &bad).await.is_err());
+        let count = || async {
+            db.fetch_optional("SELECT COUNT(*) AS n FROM request_log", &[]).await.unwrap().unwrap().i64("n")
+        };
+        assert_eq!(count().await, Some(0));
+        // The connection is left usable: the next batch is written whole.
+        write(&db, &batch(73)).await.unwrap();
+        assert_eq!(count().await, Some(73));
+        db.close().await;
     }
 }
