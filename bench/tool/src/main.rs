@@ -1,9 +1,11 @@
 //! `spgw-bench mock --port P [--chunks N] [--gap-ms G] [--threads T]`: the mock OpenAI upstream.
+//! `spgw-bench relay --port P --to H:P`: a plain TCP relay (the floor any proxy pays).
 //! `spgw-bench load --addr H:P --path /v1/chat/completions --body JSON [--header 'k: v']...
 //!   [--rate R] [--conns C] [--seconds S] [--stream] [--threads T]`: one load round, result as JSON on stdout.
 
 mod load;
 mod mock;
+mod relay;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -46,6 +48,10 @@ fn real_main(args: &[String]) -> Result<(), String> {
             };
             rt.block_on(mock::serve(num(args, "--port", 18090)?, shape)).map_err(|e| e.to_string())
         }
+        Some("relay") => {
+            let to = arg(args, "--to").ok_or("--to is required")?.to_string();
+            rt.block_on(relay::serve(num(args, "--port", 18091)?, to)).map_err(|e| e.to_string())
+        }
         Some("load") => {
             let addr = arg(args, "--addr").ok_or("--addr is required")?.to_string();
             let path = arg(args, "--path").unwrap_or("/v1/chat/completions");
@@ -63,6 +69,6 @@ fn real_main(args: &[String]) -> Result<(), String> {
             println!("{}", rt.block_on(load::run(plan)));
             Ok(())
         }
-        _ => Err("usage: spgw-bench mock|load [options] (see bench/README.md)".into()),
+        _ => Err("usage: spgw-bench mock|relay|load [options] (see bench/README.md)".into()),
     }
 }
