@@ -27,6 +27,9 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// Public base URL of the gateway, used for links to uploads; `None` means relative links.
     pub public_url: Option<String>,
+    /// Threads running requests; 0 means one per CPU the process may use.
+    /// With one, the runtime is tokio's current-thread scheduler.
+    pub worker_threads: usize,
 }
 
 impl Default for ServerConfig {
@@ -39,6 +42,7 @@ impl Default for ServerConfig {
             allowed_origins: Vec::new(),
             data_dir: PathBuf::from("./data"),
             public_url: None,
+            worker_threads: 0,
         }
     }
 }

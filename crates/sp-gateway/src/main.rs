@@ -95,7 +95,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match runtime(config.server.worker_threads) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cannot start the async runtime: {e}");
@@ -137,4 +137,25 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The async runtime, one worker per CPU the process may use (affinity and
+/// cgroup quota, as `available_parallelism` sees them) unless
+/// `server.worker_threads` says otherwise. With one, tokio's current-thread
+/// scheduler: a work-stealing pool of one worker has no one to steal from, and
+/// its cross-thread queues and wake-ups cost a quarter of the throughput of a
+/// proxied request on one core (bench/README.md, sixth session).
+fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    let n = match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let mut builder = if n == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(n);
+        b
+    };
+    builder.enable_all().build()
 }

@@ -121,8 +121,16 @@ impl Server {
             .env("SPGW__SERVER__HOST", "127.0.0.1")
             .env("SPGW_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("RUST_LOG", "warn");
-        if let Some(db) = &self.mysql {
-            cmd.env("SPGW__DATABASE__URL", db.url());
+        match &self.mysql {
+            Some(db) => {
+                cmd.env("SPGW__DATABASE__URL", db.url());
+            }
+            // The SQLite half of every suite runs on one thread (tokio's
+            // current-thread scheduler, what a one-CPU host gets), the MySQL
+            // half on one per CPU: both runtimes serve every test.
+            None => {
+                cmd.env("SPGW__SERVER__WORKER_THREADS", "1");
+            }
         }
         for (k, v) in &self.extra_env {
             cmd.env(k, v);
