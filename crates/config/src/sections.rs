@@ -65,7 +65,7 @@ impl ServerConfig {
 pub struct DatabaseConfig {
     /// `sqlite:…` or `mysql://`/`mariadb://…`; `None` means SQLite in `server.data_dir`.
     pub url: Option<String>,
-    /// Most connections in the pool.
+    /// Most connections in the pool (the request log's writer has one more of its own).
     pub max_open: u32,
     /// Connections kept open while idle; at most `max_open`.
     pub max_idle: u32,
