@@ -77,8 +77,7 @@ impl Visitor<'_> {
         if !std::mem::take(&mut self.first) {
             self.w.write_char(' ')?;
         }
-        let name = field.name();
-        self.w.write_str(name.strip_prefix("r#").unwrap_or(name))?;
+        self.w.write_str(bare_name(field))?;
         self.w.write_char('=')
     }
 
@@ -118,7 +117,7 @@ impl Visit for Visitor<'_> {
 
     /// As the default: the error, then ` name.sources=[...]` when it has any.
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        let name = field.name().strip_prefix("r#").unwrap_or(field.name());
+        let name = bare_name(field);
         self.write(field, |w| {
             write!(Escaping(w), "{value}")?;
             let Some(mut source) = value.source() else { return Ok(()) };
@@ -143,6 +142,12 @@ impl Visit for Visitor<'_> {
             self.write(field, |w| write!(w, "{value:?}"));
         }
     }
+}
+
+/// A field's name without the `r#` of a raw identifier (`r#type` is `type`).
+fn bare_name(field: &Field) -> &'static str {
+    let name = field.name();
+    name.strip_prefix("r#").unwrap_or(name)
 }
 
 /// Writes through, escaping the control characters a terminal acts on, as the
