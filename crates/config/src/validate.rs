@@ -17,6 +17,13 @@ impl Config {
             return Err(ConfigError::invalid("server.host", "must not be empty"));
         }
         at_least("server.request_timeout_secs", server.request_timeout_secs, 1)?;
+        // Each one is an OS thread started at once; past this a typo, not a machine.
+        if server.worker_threads > MAX_WORKER_THREADS {
+            return Err(ConfigError::invalid(
+                "server.worker_threads",
+                format!("must be at most {MAX_WORKER_THREADS} (0: one per CPU), got {}", server.worker_threads),
+            ));
+        }
         for (i, origin) in server.allowed_origins.iter().enumerate() {
             check_origin(origin).map_err(|m| ConfigError::invalid(format!("server.allowed_origins[{i}]"), m))?;
         }
@@ -81,6 +88,9 @@ impl Config {
         Ok(())
     }
 }
+
+/// The most request threads `server.worker_threads` may ask for.
+const MAX_WORKER_THREADS: usize = 1024;
 
 fn at_least(key: &str, value: u64, min: u64) -> Result<(), ConfigError> {
     if value < min { Err(ConfigError::invalid(key, format!("must be at least {min}, got {value}"))) } else { Ok(()) }

@@ -153,6 +153,11 @@ fn errors_name_their_key() {
         ),
         (r#"{"limits": {"max_page_size": 10}}"#, &[], "invalid configuration: limits.max_page_size: 10 is less"),
         (r#"{"server": {"request_timeout_secs": 0}}"#, &[], "invalid configuration: server.request_timeout_secs:"),
+        (
+            "{}",
+            &[("SPGW__SERVER__WORKER_THREADS", "100000")],
+            "server.worker_threads (from SPGW__SERVER__WORKER_THREADS): must be at most 1024",
+        ),
     ];
     for (file, vars, expected) in cases {
         let err = error(file, vars);
