@@ -2,6 +2,8 @@
 //! `x-api-key` or `Authorization: Bearer`. Every route needs one except the
 //! short public list in `routes`.
 
+use std::sync::Arc;
+
 use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, COOKIE};
@@ -15,12 +17,14 @@ use crate::state::AppState;
 /// Name of the login cookie.
 pub const SESSION_COOKIE: &str = "spgw_session";
 
-/// The authenticated user of a request.
+/// The authenticated user of a request. Cloned from the key cache into every
+/// request's extensions and out again by each handler: the names are shared,
+/// not copied.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user_id: i64,
-    pub username: String,
-    pub role: String,
+    pub username: Arc<str>,
+    pub role: Arc<str>,
     /// Set when the request came with an API key.
     pub api_key_id: Option<i64>,
 }
@@ -28,13 +32,13 @@ pub struct Caller {
 impl Caller {
     /// Admins see and manage everything.
     pub fn is_admin(&self) -> bool {
-        self.role == "admin"
+        &*self.role == "admin"
     }
 }
 
 impl From<repo::Principal> for Caller {
     fn from(p: repo::Principal) -> Self {
-        Caller { user_id: p.user_id, username: p.username, role: p.role, api_key_id: p.api_key_id }
+        Caller { user_id: p.user_id, username: p.username.into(), role: p.role.into(), api_key_id: p.api_key_id }
     }
 }
 

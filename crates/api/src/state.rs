@@ -1,6 +1,6 @@
 //! What every handler shares.
 
-use std::collections::HashMap;
+use spgw_core::FastMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -101,7 +101,7 @@ const KEY_TTL: Duration = Duration::from_secs(15);
 /// Verified API keys by hash, so the hot path does not hit the database on every call.
 #[derive(Default)]
 pub struct AuthCache {
-    keys: RwLock<HashMap<String, (Caller, Instant)>>,
+    keys: RwLock<FastMap<String, (Caller, Instant)>>,
 }
 
 impl AuthCache {

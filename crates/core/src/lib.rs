@@ -8,6 +8,14 @@ pub mod time;
 
 pub use crypto::{MasterKey, mask};
 
+/// A `HashMap` with foldhash instead of std's SipHash, for the in-process
+/// caches and counters every proxied request looks up (auth, models, keys,
+/// limits, metrics): SipHash cost ~5k instructions per request there
+/// (callgrind, bench/README.md, eighth session). Their keys are ids, route
+/// templates, model names and SHA-256 digests, not strings an attacker picks
+/// freely to force collisions; foldhash is still seeded per process.
+pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Errors of the primitives.
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {

@@ -107,7 +107,7 @@ pub fn json_body<T: serde::Serialize + ?Sized>(body: &T) -> Result<Vec<u8>, Prov
 
 /// A `Bearer` authorization header, marked sensitive (never printed by `Debug`).
 pub fn bearer(key: &str) -> Result<(HeaderName, HeaderValue), ProviderError> {
-    secret_header(reqwest::header::AUTHORIZATION, &format!("Bearer {key}"))
+    secret_header(reqwest::header::AUTHORIZATION, &["Bearer ", key].concat())
 }
 
 /// A header carrying a secret, marked sensitive.

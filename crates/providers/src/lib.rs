@@ -47,7 +47,7 @@ impl std::fmt::Debug for Endpoint {
 impl Endpoint {
     /// `base_url` joined with an API path, without doubling the slash.
     pub fn url(&self, path: &str) -> String {
-        format!("{}/{}", self.base_url.trim_end_matches('/'), path.trim_start_matches('/'))
+        [self.base_url.trim_end_matches('/'), "/", path.trim_start_matches('/')].concat()
     }
 }
 

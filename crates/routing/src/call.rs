@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use spgw_core::MasterKey;
 use spgw_providers::{ChatRequest, ChatResponse, Endpoint, EventStream, Http, HttpOptions, ProviderError};
 use spgw_store::Db;
-use spgw_store::repo::settings::Settings;
+use spgw_store::repo::settings::{Settings, json_i64};
 
 use crate::cache::{CACHE_HIT, CacheKey, CachePolicy, CacheStatus, CachedReply, ResponseCache};
 use crate::keys::KeyPool;
@@ -233,12 +233,15 @@ impl Router {
     async fn options(&self) -> RouterOptions {
         let mut o = self.opts.clone();
         if let Some(s) = &self.settings {
+            // One snapshot for all four: each `Settings::int` takes the cache's lock.
+            let values = s.values().await;
+            let int = |key: &str, default: i64| values.get(key).and_then(json_i64).unwrap_or(default);
             let ms = |d: Duration| d.as_millis() as i64;
             let get = |v: i64| Duration::from_millis(v.max(1) as u64);
-            o.first_byte_timeout = get(s.int(SETTING_KEYS[0], ms(o.first_byte_timeout)).await);
-            o.total_timeout = get(s.int(SETTING_KEYS[1], ms(o.total_timeout)).await);
-            o.stream_idle_timeout = get(s.int(SETTING_KEYS[2], ms(o.stream_idle_timeout)).await);
-            o.max_attempts = s.int(SETTING_KEYS[3], o.max_attempts as i64).await.clamp(1, 10) as u32;
+            o.first_byte_timeout = get(int(SETTING_KEYS[0], ms(o.first_byte_timeout)));
+            o.total_timeout = get(int(SETTING_KEYS[1], ms(o.total_timeout)));
+            o.stream_idle_timeout = get(int(SETTING_KEYS[2], ms(o.stream_idle_timeout)));
+            o.max_attempts = int(SETTING_KEYS[3], o.max_attempts as i64).clamp(1, 10) as u32;
         }
         o
     }

@@ -4,7 +4,7 @@
 //! key for its `Retry-After` (recorded in `cooldown_until` so other nodes skip
 //! it too). Keys are decrypted when loaded and kept only in memory.
 
-use std::collections::HashMap;
+use spgw_core::FastMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -49,13 +49,13 @@ impl std::fmt::Debug for Lease {
 pub struct KeyPool {
     db: Db,
     master_key: MasterKey,
-    providers: Mutex<HashMap<i64, ProviderKeys>>,
+    providers: Mutex<FastMap<i64, ProviderKeys>>,
 }
 
 impl KeyPool {
     /// A pool reading `provider_keys` from `db`.
     pub fn new(db: Db, master_key: MasterKey) -> Self {
-        KeyPool { db, master_key, providers: Mutex::new(HashMap::new()) }
+        KeyPool { db, master_key, providers: Mutex::new(FastMap::default()) }
     }
 
     /// Forgets loaded keys (a key was written through the API).

@@ -10,7 +10,7 @@
 //! per check). Budgets start from the spend already in `request_log`, so a
 //! restart or a Redis flush does not hand out a fresh budget.
 
-use std::collections::HashMap;
+use spgw_core::FastMap;
 use std::fmt;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -294,7 +294,7 @@ pub struct Limiter {
     db: Db,
     counters: Counters,
     generation: AtomicU64,
-    configs: RwLock<HashMap<Subject, ConfigEntry>>,
+    configs: RwLock<FastMap<Subject, ConfigEntry>>,
     /// Last time a backend failure was logged (ms), so an outage logs once in a while, not per call.
     warned_at: AtomicI64,
 }
@@ -315,7 +315,7 @@ impl Limiter {
             db,
             counters,
             generation: AtomicU64::new(0),
-            configs: RwLock::new(HashMap::new()),
+            configs: RwLock::new(FastMap::default()),
             warned_at: AtomicI64::new(0),
         }
     }

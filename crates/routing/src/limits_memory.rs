@@ -3,7 +3,7 @@
 //! a few integer compares. A call counted against a key and its user takes both
 //! locks, always key first, so the check and the count are one atomic step.
 
-use std::collections::HashMap;
+use spgw_core::FastMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use spgw_store::Db;
@@ -90,12 +90,12 @@ type Slot = Arc<Mutex<Counters>>;
 
 /// Counters of every subject seen with limits.
 pub(crate) struct MemoryCounters {
-    shards: Box<[RwLock<HashMap<Subject, Slot>>; SHARDS]>,
+    shards: Box<[RwLock<FastMap<Subject, Slot>>; SHARDS]>,
 }
 
 impl Default for MemoryCounters {
     fn default() -> Self {
-        MemoryCounters { shards: Box::new(std::array::from_fn(|_| RwLock::new(HashMap::new()))) }
+        MemoryCounters { shards: Box::new(std::array::from_fn(|_| RwLock::new(FastMap::default()))) }
     }
 }
 
@@ -105,7 +105,7 @@ fn lock(slot: &Slot) -> MutexGuard<'_, Counters> {
 }
 
 impl MemoryCounters {
-    fn shard(&self, s: Subject) -> &RwLock<HashMap<Subject, Slot>> {
+    fn shard(&self, s: Subject) -> &RwLock<FastMap<Subject, Slot>> {
         let i = match s {
             Subject::ApiKey(id) => id.wrapping_mul(2),
             Subject::User(id) => id.wrapping_mul(2) + 1,

@@ -7,7 +7,7 @@
 //! resolved and are capped (`other` beyond the cap). The hot path never builds
 //! a label set: handles per route and per model are resolved once and kept.
 
-use std::collections::HashMap;
+use spgw_core::FastMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -93,8 +93,8 @@ struct ModelHandles {
     cost: Cost,
 }
 
-type Routes = HashMap<String, Vec<Arc<RouteHandles>>>;
-type Models = HashMap<String, HashMap<String, Arc<ModelHandles>>>;
+type Routes = FastMap<String, Vec<Arc<RouteHandles>>>;
+type Models = FastMap<String, FastMap<String, Arc<ModelHandles>>>;
 
 /// Every metric of the gateway, in one registry.
 pub struct Metrics {
@@ -136,8 +136,8 @@ impl Metrics {
             limited: Family::default(),
             cache: Family::default(),
             task_claims: claim_buckets(),
-            routes: RwLock::new(HashMap::new()),
-            models: RwLock::new(HashMap::new()),
+            routes: RwLock::new(FastMap::default()),
+            models: RwLock::new(FastMap::default()),
         };
         let r = &mut m.registry;
         r.register(
@@ -235,7 +235,7 @@ impl Metrics {
             return h.clone();
         }
         let Ok(mut map) = self.models.write() else { return Arc::new(self.model_handles("other", "other")) };
-        let total: usize = map.values().map(HashMap::len).sum();
+        let total: usize = map.values().map(FastMap::len).sum();
         let known = map.get(provider).is_some_and(|m| m.contains_key(model));
         let (provider, model) = if total >= MAX_MODELS && !known { ("other", "other") } else { (provider, model) };
         if let Some(h) = map.get(provider).and_then(|m| m.get(model)) {

@@ -3,7 +3,7 @@
 //! the API bump a version that empties the cache at once on this node; other
 //! nodes see a change within `TTL`.
 
-use std::collections::HashMap;
+use spgw_core::FastMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -82,7 +82,8 @@ impl ResolvedModel {
 
     /// `provider/model_code`.
     pub fn label(&self) -> String {
-        format!("{}/{}", self.provider, self.code)
+        // `concat`, not `format!`: one exact allocation, no formatting machinery (per request).
+        [self.provider.as_str(), "/", &self.code].concat()
     }
 }
 
@@ -119,7 +120,7 @@ fn from_row(r: &Row) -> ResolvedModel {
 }
 
 /// Cached models with the cache version they were read under.
-type Entries = (u64, HashMap<ModelRef, (Candidate, Instant)>);
+type Entries = (u64, FastMap<ModelRef, (Candidate, Instant)>);
 
 /// Resolves and caches models.
 pub struct ModelCache {
@@ -131,7 +132,7 @@ pub struct ModelCache {
 impl ModelCache {
     /// An empty cache over `db`.
     pub fn new(db: Db) -> Self {
-        ModelCache { db, version: AtomicU64::new(0), entries: RwLock::new((0, HashMap::new())) }
+        ModelCache { db, version: AtomicU64::new(0), entries: RwLock::new((0, FastMap::default())) }
     }
 
     /// Forgets everything (a provider or model was written through the API).
@@ -152,7 +153,7 @@ impl ModelCache {
         let v = self.version.load(Ordering::Relaxed);
         if let Ok(mut guard) = self.entries.write() {
             if guard.0 != v {
-                *guard = (v, HashMap::new());
+                *guard = (v, FastMap::default());
             }
             guard.1.insert(key, (c, Instant::now()));
         }

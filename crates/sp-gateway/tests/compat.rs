@@ -504,6 +504,19 @@ async fn errors_in_each_surface_shape(backend: Backend) {
         anthropic_err(&(429, body), 429, "rate_limit_error");
     }
 
+    // A body that is not UTF-8 (checked once, before parsing) or not JSON is a 400 in each shape.
+    let latin1 = b"{\"model\": \"openai/gpt-5-mini\", \"messages\": [{\"role\": \"user\", \"content\": \"caf\xe9\"}]}";
+    for path in ["/v1/chat/completions", "/v1/messages"] {
+        for body in [latin1.to_vec(), b"{\"model\": ".to_vec()] {
+            let r = w.client.raw(reqwest::Method::POST, path, "application/json", body).await;
+            if path == "/v1/messages" {
+                anthropic_err(&r, 400, "invalid_request_error");
+            } else {
+                openai_err(&r, 400, "invalid_request_error");
+            }
+        }
+    }
+
     // A malformed body is a 400 naming the field; a model without a needed feature is a 400.
     let r = w
         .client

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Extension, State};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::HeaderValue;
 use axum::response::sse::{Event, KeepAlive};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -43,7 +43,7 @@ pub async fn messages(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Extension(RequestId(request_id)): Extension<RequestId>,
-    headers: HeaderMap,
+    cache: Result<limits::CacheChoice, ApiError>,
     body: Result<JsonBody<MessagesRequest>, ApiError>,
 ) -> Result<Response, AnthropicError> {
     let JsonBody(body) = body?;
@@ -55,7 +55,7 @@ pub async fn messages(
     super::fit(&mut req, &cand, Protocol::Anthropic)?;
     let mut meta = super::call_meta(&caller, request_id, "anthropic.messages", &cand);
     // The opt-in response cache (`x-spgw-cache: on|off`), as on the native chat.
-    meta.cache = limits::cache_policy(&headers)?;
+    meta.cache = cache?.0;
     let fallback_id = format!("msg_{}", meta.request_id);
 
     if req.stream {

@@ -6,8 +6,8 @@ use std::collections::VecDeque;
 
 use axum::Json;
 use axum::extract::{Extension, Path, State};
+use axum::http::HeaderValue;
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, HeaderValue};
 use axum::response::sse::{Event, KeepAlive};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -40,7 +40,7 @@ pub async fn chat_completions(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Extension(RequestId(request_id)): Extension<RequestId>,
-    headers: HeaderMap,
+    cache: Result<limits::CacheChoice, ApiError>,
     body: Result<JsonBody<ChatCompletionRequest>, ApiError>,
 ) -> Result<Response, OpenAiError> {
     let JsonBody(body) = body?;
@@ -58,10 +58,11 @@ pub async fn chat_completions(
     super::fit(&mut req, &cand, Protocol::OpenAi)?;
     let mut meta = super::call_meta(&caller, request_id, "openai.chat_completions", &cand);
     // The opt-in response cache (`x-spgw-cache: on|off`), as on the native chat.
-    meta.cache = limits::cache_policy(&headers)?;
-    let fallback_id = format!("chatcmpl-{}", meta.request_id);
+    meta.cache = cache?.0;
+    let fallback_id = |meta: &spgw_routing::CallMeta| ["chatcmpl-", &meta.request_id].concat();
 
     if req.stream {
+        let fallback_id = fallback_id(&meta);
         let routed = state.router.chat_stream(req, std::slice::from_ref(&cand), meta).await?;
         let enc = ChunkEncoder::new(super::unix_now(), include_usage);
         let chunks = Chunks { enc, fallback_id, fallback_model: cand.code.clone() };
@@ -76,7 +77,7 @@ pub async fn chat_completions(
     }
     let mut completion = to_chat_completion(&out.response, super::unix_now());
     if completion.id.is_empty() {
-        completion.id = fallback_id;
+        completion.id = fallback_id(&meta);
     }
     if completion.model.is_empty() {
         completion.model.clone_from(&out.model.code);

@@ -33,10 +33,10 @@ pub async fn chat(
     Extension(caller): Extension<Caller>,
     Extension(RequestId(request_id)): Extension<RequestId>,
     Query(query): Query<ChatQuery>,
-    headers: axum::http::HeaderMap,
+    cache: Result<super::limits::CacheChoice, ApiError>,
     JsonBody(body): JsonBody<ChatBody>,
 ) -> ApiResult<Response> {
-    let cache = super::limits::cache_policy(&headers)?;
+    let cache = cache?.0;
     let mut plan = service::plan(&state, &caller, query, body, request_id).await?;
     plan.meta.cache = cache;
     let request = std::mem::take(&mut plan.request);

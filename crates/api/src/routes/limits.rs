@@ -65,6 +65,20 @@ pub fn cache_policy(headers: &HeaderMap) -> ApiResult<CachePolicy> {
         .ok_or_else(|| ApiError::BadRequest(format!("{CACHE_HEADER} must be on or off")))
 }
 
+/// [`cache_policy`] as an extractor (`Result<CacheChoice, ApiError>`, so each
+/// surface answers a bad value in its own error shape, where the handler
+/// checks it): the `HeaderMap` extractor would clone every header of every
+/// chat request to read this one.
+pub struct CacheChoice(pub CachePolicy);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for CacheChoice {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> ApiResult<Self> {
+        cache_policy(&parts.headers).map(CacheChoice)
+    }
+}
+
 /// Says `hit` or `miss` in `x-spgw-cache` when the cache was consulted.
 pub fn set_cache_header(resp: &mut Response, status: CacheStatus) {
     if let Some(v) = status.header() {

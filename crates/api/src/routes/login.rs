@@ -75,6 +75,6 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiRes
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, description = "The caller")))]
 pub async fn me(Extension(caller): Extension<Caller>) -> Json<serde_json::Value> {
     Json(
-        json!({"id": caller.user_id, "username": caller.username, "role": caller.role, "api_key_id": caller.api_key_id}),
+        json!({"id": caller.user_id, "username": &*caller.username, "role": &*caller.role, "api_key_id": caller.api_key_id}),
     )
 }
