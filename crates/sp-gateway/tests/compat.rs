@@ -479,6 +479,19 @@ async fn errors_in_each_surface_shape(backend: Backend) {
         "not_found_error",
     );
     openai_err(&w.client.get("/v1/nothing-here").await, 404, "invalid_request_error");
+    // 405: a known path with a method it does not take, in the surface's shape, with `Allow`.
+    let empty = || Vec::new();
+    let r = w.client.raw(reqwest::Method::DELETE, "/v1/chat/completions", "application/json", empty()).await;
+    openai_err(&r, 405, "invalid_request_error");
+    anthropic_err(
+        &w.client.raw(reqwest::Method::GET, "/v1/messages", "application/json", empty()).await,
+        405,
+        "invalid_request_error",
+    );
+    let r = w.client.raw(reqwest::Method::DELETE, "/api/v1/me", "application/json", empty()).await;
+    assert_eq!((r.0, &r.1["error"]["code"]), (405, &json!("method_not_allowed")), "{}", r.1);
+    let resp = w.client.http.delete(w.server.url("/v1/chat/completions")).send().await.unwrap();
+    assert_eq!((resp.status().as_u16(), resp.headers().get("allow").map(|v| v.to_str().unwrap())), (405, Some("POST")));
     anthropic_err(&w.client.post("/v1/messages/nothing", json!({})).await, 404, "not_found_error");
 
     // Upstream errors keep their status, in the caller's shape, whichever protocol the upstream spoke.

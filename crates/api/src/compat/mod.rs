@@ -113,16 +113,14 @@ pub async fn authenticate_anthropic(State(state): State<AppState>, req: Request,
     resp
 }
 
-/// The answer for an unknown path under `/v1`, in the shape of the surface the
-/// path belongs to (`/v1/messages...` is Anthropic's, the rest OpenAI's).
-pub fn not_found(path: &str) -> Option<Response> {
+/// `e` in the shape of the surface `path` belongs to: under `/v1`,
+/// `/v1/messages...` is Anthropic's and the rest OpenAI's; elsewhere the API's own.
+pub fn shaped(path: &str, e: ApiError) -> Response {
     if !path.starts_with("/v1/") && path != "/v1" {
-        return None;
-    }
-    let e = ApiError::NotFound(format!("no route for {path}"));
-    Some(if path.starts_with("/v1/messages") {
+        e.into_response()
+    } else if path.starts_with("/v1/messages") {
         errors::AnthropicError(e).into_response()
     } else {
         errors::OpenAiError(e).into_response()
-    })
+    }
 }

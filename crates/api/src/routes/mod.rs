@@ -6,6 +6,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use crate::compat;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 mod chat;
@@ -133,17 +134,23 @@ pub fn router(state: AppState) -> Router {
         .merge(anthropic)
         .nest_service("/uploads", uploads::serve_dir(&state))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
 }
 
 /// No route matched: the web UI's files and client-side routes, else a 404 in
 /// the error shape of the surface the path belongs to.
 async fn not_found(req: axum::extract::Request) -> axum::response::Response {
-    use axum::response::IntoResponse;
     let path = req.uri().path();
     if let Some(ui) = spgw_web::respond(req.method(), path, req.headers()) {
         return ui;
     }
-    compat::not_found(path)
-        .unwrap_or_else(|| crate::error::ApiError::NotFound(format!("no route for {path}")).into_response())
+    compat::shaped(path, ApiError::NotFound(format!("no route for {path}")))
+}
+
+/// A known path with a method it does not take: 405 with a JSON error in the
+/// surface's shape (axum adds the `Allow` header), where axum's own is bare.
+async fn method_not_allowed(req: axum::extract::Request) -> axum::response::Response {
+    let path = req.uri().path();
+    compat::shaped(path, ApiError::MethodNotAllowed(format!("{} is not allowed on {path}", req.method())))
 }
