@@ -1,10 +1,10 @@
 //! What every handler shares.
 
-use spgw_core::FastMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use spgw_config::Config;
+use spgw_core::FastMap;
 use spgw_core::MasterKey;
 use spgw_store::Db;
 

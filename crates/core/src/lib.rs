@@ -3,6 +3,7 @@
 
 pub mod apikey;
 pub mod crypto;
+pub mod json;
 pub mod password;
 pub mod time;
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use spgw_core::MasterKey;
 use spgw_providers::{ChatRequest, ChatResponse, Endpoint, EventStream, Http, HttpOptions, ProviderError};
 use spgw_store::Db;
-use spgw_store::repo::settings::{Settings, json_i64};
+use spgw_store::repo::settings::{Settings, int_in};
 
 use crate::cache::{CACHE_HIT, CacheKey, CachePolicy, CacheStatus, CachedReply, ResponseCache};
 use crate::keys::KeyPool;
@@ -235,7 +235,7 @@ impl Router {
         if let Some(s) = &self.settings {
             // One snapshot for all four: each `Settings::int` takes the cache's lock.
             let values = s.values().await;
-            let int = |key: &str, default: i64| values.get(key).and_then(json_i64).unwrap_or(default);
+            let int = |key: &str, default: i64| int_in(&values, key, default);
             let ms = |d: Duration| d.as_millis() as i64;
             let get = |v: i64| Duration::from_millis(v.max(1) as u64);
             o.first_byte_timeout = get(int(SETTING_KEYS[0], ms(o.first_byte_timeout)));

@@ -4,10 +4,10 @@
 //! key for its `Retry-After` (recorded in `cooldown_until` so other nodes skip
 //! it too). Keys are decrypted when loaded and kept only in memory.
 
-use spgw_core::FastMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use spgw_core::FastMap;
 use spgw_core::MasterKey;
 use spgw_core::time::now_ms;
 use spgw_store::Db;

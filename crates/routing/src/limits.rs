@@ -10,13 +10,13 @@
 //! per check). Budgets start from the spend already in `request_log`, so a
 //! restart or a Redis flush does not hand out a fresh budget.
 
-use spgw_core::FastMap;
 use std::fmt;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use spgw_core::FastMap;
 use spgw_store::Db;
 
 use crate::RouteError;

@@ -3,9 +3,9 @@
 //! a few integer compares. A call counted against a key and its user takes both
 //! locks, always key first, so the check and the count are one atomic step.
 
-use spgw_core::FastMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
+use spgw_core::FastMap;
 use spgw_store::Db;
 
 use crate::RouteError;

@@ -7,7 +7,6 @@
 //! resolved and are capped (`other` beyond the cap). The hot path never builds
 //! a label set: handles per route and per model are resolved once and kept.
 
-use spgw_core::FastMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -16,6 +15,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use spgw_core::FastMap;
 
 use crate::cache::CACHE_HIT;
 use crate::limits::LimitRefusal;

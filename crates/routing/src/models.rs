@@ -3,12 +3,12 @@
 //! the API bump a version that empties the cache at once on this node; other
 //! nodes see a change within `TTL`.
 
-use spgw_core::FastMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use spgw_core::FastMap;
 use spgw_providers::{Pricing, Protocol};
 use spgw_store::{Db, Row};
 

@@ -56,9 +56,10 @@ pub async fn messages(
     let mut meta = super::call_meta(&caller, request_id, "anthropic.messages", &cand);
     // The opt-in response cache (`x-spgw-cache: on|off`), as on the native chat.
     meta.cache = cache?.0;
-    let fallback_id = format!("msg_{}", meta.request_id);
+    let fallback_id = |meta: &spgw_routing::CallMeta| ["msg_", &meta.request_id].concat();
 
     if req.stream {
+        let fallback_id = fallback_id(&meta);
         let routed = state.router.chat_stream(req, std::slice::from_ref(&cand), meta).await?;
         let frames = Frames { enc: SseEncoder::new(), fallback_id, fallback_model: cand.code.clone(), buf: Vec::new() };
         // Anthropic keeps quiet connections open with `ping` events.
@@ -69,7 +70,7 @@ pub async fn messages(
     let out = state.router.chat(req, std::slice::from_ref(&cand), &meta).await?;
     let mut message = messages_response(&out.response);
     if message.id.is_empty() {
-        message.id = fallback_id;
+        message.id = fallback_id(&meta);
     }
     if message.model.is_empty() {
         message.model.clone_from(&out.model.code);

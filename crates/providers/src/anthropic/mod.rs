@@ -111,7 +111,7 @@ pub async fn chat(http: &Http, ep: &Endpoint, req: &ChatRequest) -> Result<ChatR
     let resp = post(http, ep, &body, "application/json").await?;
     let bytes = resp.bytes().await?;
     let wire: types::MessagesResponse =
-        serde_json::from_slice(&bytes).map_err(|e| ProviderError::Decode(format!("messages response: {e}")))?;
+        spgw_core::json::from_bytes(&bytes).map_err(|e| ProviderError::Decode(format!("messages response: {e}")))?;
     Ok(convert::from_wire(wire, &ctx))
 }
 
@@ -138,7 +138,7 @@ pub async fn count_tokens(
         .header("anthropic-version", API_VERSION)
         .json(body);
     let bytes = check(req.send().await?).await?.bytes().await?;
-    let wire: types::CountTokensResponse =
-        serde_json::from_slice(&bytes).map_err(|e| ProviderError::Decode(format!("count_tokens response: {e}")))?;
+    let wire: types::CountTokensResponse = spgw_core::json::from_bytes(&bytes)
+        .map_err(|e| ProviderError::Decode(format!("count_tokens response: {e}")))?;
     Ok(wire.input_tokens)
 }

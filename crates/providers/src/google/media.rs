@@ -69,7 +69,7 @@ async fn check(resp: reqwest::Response) -> Result<reqwest::Response, ProviderErr
 
 async fn read<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, ProviderError> {
     let bytes = resp.bytes().await?;
-    serde_json::from_slice(&bytes).map_err(|e| ProviderError::Decode(format!("bad Gemini answer: {e}")))
+    spgw_core::json::from_bytes(&bytes).map_err(|e| ProviderError::Decode(format!("bad Gemini answer: {e}")))
 }
 
 /// POSTs `body` to `v1beta/models/{model}:{method}`.

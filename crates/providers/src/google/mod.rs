@@ -114,7 +114,7 @@ pub async fn chat(http: &Http, ep: &Endpoint, req: &ChatRequest) -> Result<ChatR
     let resp = send(http, ep, req, &names, "generateContent").await?;
     let bytes = resp.bytes().await?;
     let parsed: types::GenerateContentResponse =
-        serde_json::from_slice(&bytes).map_err(|e| ProviderError::Decode(format!("bad Gemini answer: {e}")))?;
+        spgw_core::json::from_bytes(&bytes).map_err(|e| ProviderError::Decode(format!("bad Gemini answer: {e}")))?;
     Ok(convert::chat_response(parsed, &names, model_code(&req.model)))
 }
 

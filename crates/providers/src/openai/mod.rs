@@ -127,9 +127,7 @@ pub(crate) async fn read_json<T: DeserializeOwned>(resp: impl Into<Upstream>) ->
 
 /// Parses a JSON answer's body.
 fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ProviderError> {
-    // UTF-8 checked once, not string by string as `from_slice` does (see `spgw_api::body`).
-    let text = std::str::from_utf8(bytes).map_err(|e| ProviderError::Decode(format!("not UTF-8: {e}")))?;
-    serde_json::from_str(text).map_err(|e| ProviderError::Decode(e.to_string()))
+    spgw_core::json::from_bytes(bytes).map_err(|e| ProviderError::Decode(e.to_string()))
 }
 
 #[cfg(test)]

@@ -96,7 +96,7 @@ impl Settings {
 
     /// An integer setting (a JSON number or a numeric string), `default` when unset or not a number.
     pub async fn int(&self, key: &str, default: i64) -> i64 {
-        self.get(key).await.as_ref().and_then(json_i64).unwrap_or(default)
+        int_in(&*self.values().await, key, default)
     }
 
     /// A numeric setting as a float (a JSON number or a numeric string), `default` when unset.
@@ -138,6 +138,12 @@ impl Settings {
         *self.inner.snapshot.write().await = Some(Snapshot { loaded_at: Instant::now(), values: values.clone() });
         values
     }
+}
+
+/// An integer setting from a snapshot ([`Settings::values`]), as [`Settings::int`]
+/// reads it: for a caller reading several settings under one lock.
+pub fn int_in(values: &HashMap<String, Json>, key: &str, default: i64) -> i64 {
+    values.get(key).and_then(json_i64).unwrap_or(default)
 }
 
 /// A JSON number or numeric string as an integer (floats truncate).
